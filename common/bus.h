@@ -1,0 +1,86 @@
+/*  bus: ZeroMQ sockets inside a libuv loop.
+ *
+ *  A bus_t owns the ZeroMQ context; a bus_socket_t owns one ZeroMQ socket
+ *  and the libuv handles that watch it. ZMQ_FD is edge-triggered, and
+ *  sending, receiving or reading ZMQ_EVENTS all consume the edge, so a
+ *  socket that only drained in its poll callback would strand messages. The
+ *  shape used here, for every socket that receives:
+ *
+ *    uv_poll  (ZMQ_FD readable)  only wakes the loop;
+ *    uv_prepare (before every block) re-reads ZMQ_EVENTS and starts a
+ *             uv_idle while the socket is readable, so the loop does not
+ *             block on a socket that holds messages;
+ *    uv_check (after every poll phase) drains at most BUS_BATCH messages,
+ *             calls the receive callback for each, then the batch callback
+ *             once, so a flood cannot starve timers.
+ *
+ *  Sends never block: a full or unknown peer is reported, not waited for.
+ *  Every socket gets a bounded LINGER; a ROUTER gets ROUTER_MANDATORY and a
+ *  maximum message size well above the protocol's frame limit, so an
+ *  oversize request still reaches the application and gets its reply.
+ *  ZeroMQ's error codes stay in this module: calls return 0 or -1.
+ */
+#ifndef JULI_BUS_H
+#define JULI_BUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+#include <zmq.h>
+
+#define BUS_BATCH     256 /* messages drained per loop turn and socket */
+#define BUS_MAX_PARTS 8   /* frames kept per message; more are dropped */
+
+typedef struct bus bus_t;
+typedef struct bus_socket bus_socket_t;
+
+typedef struct {
+    const void *data;
+    size_t len;
+} bus_frame_t;
+
+/* One received message: PARTS[0..N) are valid during the callback only.
+ * TRUNCATED is set when the message had more than BUS_MAX_PARTS frames. */
+typedef void (*bus_recv_fn)(bus_socket_t *s, zmq_msg_t *parts, size_t n,
+                            int truncated, void *arg);
+/* Called once after each drained batch (at least one message). */
+typedef void (*bus_batch_fn)(bus_socket_t *s, void *arg);
+
+/* Creates the ZeroMQ context for LOOP. Returns NULL on failure. */
+bus_t *bus_new(uv_loop_t *loop);
+
+/* Terminates the context once every socket is closed (after the loop ran
+ * their close callbacks). NULL is fine; *SELF_P is set to NULL. */
+void bus_destroy(bus_t **self_p);
+
+/* Binds a ROUTER (api) or PUB (events) socket to ENDPOINT. MAX_MSG is the
+ * largest message a ROUTER accepts before dropping the peer (set it far
+ * above the frame limit). Returns NULL with a one-line reason in ERR. */
+bus_socket_t *bus_bind(bus_t *self, int type, const char *endpoint,
+                       int64_t max_msg, char *err, size_t errlen);
+
+/* Connects a DEALER, REQ or SUB socket to ENDPOINT. Returns NULL with a
+ * reason in ERR. */
+bus_socket_t *bus_connect(bus_t *self, int type, const char *endpoint,
+                          char *err, size_t errlen);
+
+/* Starts delivering received messages to RECV, and BATCH (may be NULL)
+ * after each drained batch. ARG is passed to both. Returns 0 or -1. */
+int bus_start(bus_socket_t *s, bus_recv_fn recv, bus_batch_fn batch,
+              void *arg);
+
+/* Sends FRAMES[0..N) as one message, copying them. Returns 0, or -1 when
+ * the peer is unknown or gone (ROUTER), or the queue is full. */
+int bus_send(bus_socket_t *s, const bus_frame_t *frames, size_t n);
+
+/* Subscribes a SUB socket to topics starting with PREFIX ("" for all). */
+int bus_subscribe(bus_socket_t *s, const char *prefix);
+
+/* Stops watching, closes the handles and then the ZeroMQ socket (in the
+ * last close callback). NULL is fine. */
+void bus_close(bus_socket_t *s);
+
+/* The underlying ZeroMQ socket, for options the bus does not wrap. */
+void *bus_zsocket(bus_socket_t *s);
+
+#endif

@@ -1,0 +1,515 @@
+/*  store: SQLite with an event log, idempotency keys and offsets. See
+ *  store.h for the invariants it keeps.
+ *
+ *  Transaction states:
+ *
+ *      IDLE --store_begin--> OPEN --store_savepoint--> IN_REQUEST
+ *        ^                   |  ^                          |
+ *        |                   |  +---store_savepoint_end----+
+ *        +---store_commit----+
+ *
+ *  Events appended in the open transaction are kept in a reusable arena
+ *  (s_pending) so they can be published once the commit is durable.
+ */
+#include "store.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+
+#define STORE_MAX_STMTS 96
+
+enum { S_IDLE, S_OPEN, S_IN_REQUEST };
+
+/* The store's own schema, before the daemon's steps. */
+static const char *const s_schema =
+    "CREATE TABLE events (seq INTEGER PRIMARY KEY, type TEXT NOT NULL,"
+    " ts INTEGER NOT NULL, data BLOB NOT NULL);"
+    "CREATE TABLE idem (id BLOB PRIMARY KEY, type TEXT NOT NULL,"
+    " body BLOB NOT NULL, reply BLOB NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE offsets (upstream TEXT PRIMARY KEY,"
+    " seq INTEGER NOT NULL);";
+
+struct store {
+    sqlite3 *db;
+    const char *source;
+    int state;
+    sqlite3_stmt *stmts[STORE_MAX_STMTS];
+    size_t nstmts;
+    sqlite3_stmt *begin, *commit, *rollback, *savepoint, *release,
+        *rollback_to, *event_insert, *events_since, *idem_get, *idem_put,
+        *offset_get, *offset_set;
+    uint64_t last_seq;      /* last seq appended */
+    uint64_t seq_at_begin;  /* restored when the commit fails */
+    uint64_t seq_at_savepoint;
+    /* Events of the open (then last committed) transaction: where their
+     * type and data sit in the arena, which may move while it grows. */
+    struct s_pending {
+        uint64_t seq, ts;
+        size_t type_off, data_off, len;
+    } *pending;
+    event_t *committed; /* the same, as events, built by store_committed */
+    size_t npending, cap_pending, npending_at_savepoint;
+    char *arena; /* their types and data, back to back */
+    char *idem_buf; /* the last idempotency entry read */
+    size_t idem_cap;
+    size_t arena_len, arena_cap, arena_at_savepoint;
+};
+
+static int s_exec(store_t *self, const char *sql, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(self->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", msg ? msg : "unknown error");
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Creates the parent directory of PATH when missing. */
+static int s_mkdir_parent(const char *path, char *err, size_t errlen)
+{
+    char copy[1024];
+    snprintf(copy, sizeof copy, "%s", path);
+    char *dir = dirname(copy);
+    if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int s_migrate(store_t *self, const char *const *steps, char *err,
+                     size_t errlen)
+{
+    sqlite3_stmt *st;
+    int version = 0;
+    if (sqlite3_prepare_v2(self->db, "PRAGMA user_version", -1, &st,
+                           NULL) != SQLITE_OK)
+        goto fail;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+
+    int nsteps = 1;
+    while (steps && steps[nsteps - 1])
+        nsteps++;
+    if (version > nsteps) {
+        snprintf(err, errlen,
+                 "schema version %d is newer than this program's %d",
+                 version, nsteps);
+        return -1;
+    }
+    for (int v = version; v < nsteps; v++) {
+        const char *sql = v == 0 ? s_schema : steps[v - 1];
+        char step[64];
+        snprintf(step, sizeof step, ";PRAGMA user_version=%d;", v + 1);
+        if (s_exec(self, "BEGIN IMMEDIATE", err, errlen) < 0)
+            return -1;
+        if (s_exec(self, sql, err, errlen) < 0 ||
+            s_exec(self, step, err, errlen) < 0 ||
+            s_exec(self, "COMMIT", err, errlen) < 0) {
+            char ignore[64];
+            s_exec(self, "ROLLBACK", ignore, sizeof ignore);
+            return -1;
+        }
+    }
+    return 0;
+fail:
+    snprintf(err, errlen, "%s", sqlite3_errmsg(self->db));
+    return -1;
+}
+
+sqlite3_stmt *store_prepare(store_t *self, const char *sql)
+{
+    assert(self->nstmts < STORE_MAX_STMTS);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+                           NULL) != SQLITE_OK) {
+        log_error("store: cannot prepare \"%.60s\": %s", sql,
+                  sqlite3_errmsg(self->db));
+        return NULL;
+    }
+    self->stmts[self->nstmts++] = st;
+    return st;
+}
+
+static int s_prepare_own(store_t *self)
+{
+    struct {
+        sqlite3_stmt **slot;
+        const char *sql;
+    } own[] = {
+        {&self->begin, "BEGIN IMMEDIATE"},
+        {&self->commit, "COMMIT"},
+        {&self->rollback, "ROLLBACK"},
+        {&self->savepoint, "SAVEPOINT req"},
+        {&self->release, "RELEASE req"},
+        {&self->rollback_to, "ROLLBACK TO req"},
+        {&self->event_insert,
+         "INSERT INTO events (seq, type, ts, data) VALUES (?, ?, ?, ?)"},
+        {&self->events_since, "SELECT seq, type, ts, data FROM events"
+                              " WHERE seq > ? ORDER BY seq LIMIT ?"},
+        {&self->idem_get, "SELECT type, body, reply FROM idem WHERE id = ?"},
+        {&self->idem_put,
+         "INSERT INTO idem (id, type, body, reply) VALUES (?, ?, ?, ?)"},
+        {&self->offset_get, "SELECT seq FROM offsets WHERE upstream = ?"},
+        {&self->offset_set, "INSERT INTO offsets (upstream, seq) VALUES (?, ?)"
+                            " ON CONFLICT (upstream) DO UPDATE"
+                            " SET seq = excluded.seq"},
+    };
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (!(*own[i].slot = store_prepare(self, own[i].sql)))
+            return -1;
+    return 0;
+}
+
+store_t *store_open(const store_opts_t *opts, char *err, size_t errlen)
+{
+    store_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    self->source = opts->source;
+    char why[256];
+    if (s_mkdir_parent(opts->path, why, sizeof why) < 0)
+        goto fail;
+    if (sqlite3_open_v2(opts->path, &self->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                            SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        snprintf(why, sizeof why, "%s",
+                 self->db ? sqlite3_errmsg(self->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_extended_result_codes(self->db, 1);
+    sqlite3_busy_timeout(self->db, 5000);
+    const char *pragmas = opts->synchronous_full
+                              ? "PRAGMA journal_mode=WAL;"
+                                "PRAGMA synchronous=FULL;"
+                                "PRAGMA wal_autocheckpoint=0;"
+                                "PRAGMA foreign_keys=ON;"
+                              : "PRAGMA journal_mode=WAL;"
+                                "PRAGMA synchronous=NORMAL;"
+                                "PRAGMA wal_autocheckpoint=0;"
+                                "PRAGMA foreign_keys=ON;";
+    if (s_exec(self, pragmas, why, sizeof why) < 0 ||
+        s_migrate(self, opts->migrations, why, sizeof why) < 0)
+        goto fail;
+    if (s_prepare_own(self) < 0) {
+        snprintf(why, sizeof why, "cannot prepare statements");
+        goto fail;
+    }
+    sqlite3_stmt *st = store_prepare(self, "SELECT max(seq) FROM events");
+    if (!st || sqlite3_step(st) != SQLITE_ROW) {
+        snprintf(why, sizeof why, "%s", sqlite3_errmsg(self->db));
+        goto fail;
+    }
+    self->last_seq = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return self;
+fail:
+    snprintf(err, errlen, "store %s: %s", opts->path, why);
+    store_close(&self);
+    return NULL;
+}
+
+void store_close(store_t **self_p)
+{
+    store_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->state != S_IDLE)
+        sqlite3_step(self->rollback);
+    for (size_t i = 0; i < self->nstmts; i++)
+        sqlite3_finalize(self->stmts[i]);
+    if (self->db && sqlite3_close(self->db) != SQLITE_OK)
+        log_warn("store: close: %s", sqlite3_errmsg(self->db));
+    free(self->pending);
+    free(self->committed);
+    free(self->arena);
+    free(self->idem_buf);
+    free(self);
+    *self_p = NULL;
+}
+
+int store_step(store_t *self, sqlite3_stmt *stmt)
+{
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        return 1;
+    sqlite3_reset(stmt);
+    if (rc == SQLITE_DONE)
+        return 0;
+    log_error("store: %s (%.60s)", sqlite3_errmsg(self->db),
+              sqlite3_sql(stmt));
+    return -1;
+}
+
+void store_reset(sqlite3_stmt *stmt)
+{
+    sqlite3_reset(stmt);
+}
+
+/* -- transactions ---------------------------------------------------------- */
+
+int store_begin(store_t *self)
+{
+    assert(self->state == S_IDLE);
+    self->npending = 0;
+    self->arena_len = 0;
+    if (store_step(self, self->begin) < 0)
+        return -1;
+    self->state = S_OPEN;
+    self->seq_at_begin = self->last_seq;
+    return 0;
+}
+
+int store_commit(store_t *self)
+{
+    assert(self->state == S_OPEN);
+    self->state = S_IDLE;
+    if (store_step(self, self->commit) == 0)
+        return 0;
+    /* A failed COMMIT may leave the transaction open: end it. */
+    if (!sqlite3_get_autocommit(self->db))
+        sqlite3_step(self->rollback), sqlite3_reset(self->rollback);
+    self->last_seq = self->seq_at_begin;
+    self->npending = 0;
+    self->arena_len = 0;
+    return -1;
+}
+
+int store_savepoint(store_t *self)
+{
+    assert(self->state == S_OPEN);
+    if (store_step(self, self->savepoint) < 0)
+        return -1;
+    self->state = S_IN_REQUEST;
+    self->seq_at_savepoint = self->last_seq;
+    self->npending_at_savepoint = self->npending;
+    self->arena_at_savepoint = self->arena_len;
+    return 0;
+}
+
+int store_savepoint_end(store_t *self, int ok)
+{
+    assert(self->state == S_IN_REQUEST);
+    self->state = S_OPEN;
+    if (ok)
+        return store_step(self, self->release) < 0 ? -1 : 0;
+    self->last_seq = self->seq_at_savepoint;
+    self->npending = self->npending_at_savepoint;
+    self->arena_len = self->arena_at_savepoint;
+    if (store_step(self, self->rollback_to) < 0 ||
+        store_step(self, self->release) < 0)
+        return -1;
+    return 0;
+}
+
+int store_in_transaction(const store_t *self)
+{
+    return self->state != S_IDLE;
+}
+
+void store_checkpoint(store_t *self)
+{
+    assert(self->state == S_IDLE);
+    int rc = sqlite3_wal_checkpoint_v2(self->db, NULL,
+                                       SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        log_warn("store: checkpoint: %s", sqlite3_errmsg(self->db));
+}
+
+/* -- the event log --------------------------------------------------------- */
+
+/* Copies an event into the pending arena, to publish after the commit. */
+static int s_remember(store_t *self, const event_t *e)
+{
+    size_t tlen = strlen(e->type) + 1;
+    if (self->npending == self->cap_pending) {
+        size_t cap = self->cap_pending ? self->cap_pending * 2 : 64;
+        struct s_pending *p = realloc(self->pending, cap * sizeof *p);
+        if (!p)
+            return -1;
+        self->pending = p;
+        event_t *c = realloc(self->committed, cap * sizeof *c);
+        if (!c)
+            return -1;
+        self->committed = c;
+        self->cap_pending = cap;
+    }
+    if (self->arena_len + tlen + e->len > self->arena_cap) {
+        size_t cap = self->arena_cap ? self->arena_cap : 16384;
+        while (cap < self->arena_len + tlen + e->len)
+            cap *= 2;
+        char *a = realloc(self->arena, cap);
+        if (!a)
+            return -1;
+        self->arena = a;
+        self->arena_cap = cap;
+    }
+    struct s_pending *slot = &self->pending[self->npending++];
+    slot->seq = e->seq;
+    slot->ts = e->ts;
+    slot->len = e->len;
+    slot->type_off = self->arena_len;
+    memcpy(self->arena + self->arena_len, e->type, tlen);
+    self->arena_len += tlen;
+    slot->data_off = self->arena_len;
+    memcpy(self->arena + self->arena_len, e->data, e->len);
+    self->arena_len += e->len;
+    return 0;
+}
+
+int store_event_append(store_t *self, const char *type, const void *data,
+                       size_t len, uint64_t ts, uint64_t *seq)
+{
+    assert(self->state != S_IDLE);
+    event_t e = {.seq = self->last_seq + 1,
+                 .ts = ts,
+                 .type = type,
+                 .source = self->source,
+                 .data = data,
+                 .len = len};
+    sqlite3_stmt *st = self->event_insert;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)e.seq);
+    sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)ts);
+    sqlite3_bind_blob(st, 4, data, (int)len, SQLITE_STATIC);
+    int rc = store_step(self, st);
+    sqlite3_clear_bindings(st);
+    if (rc < 0 || s_remember(self, &e) < 0)
+        return -1;
+    self->last_seq = e.seq;
+    *seq = e.seq;
+    return 0;
+}
+
+uint64_t store_last_seq(const store_t *self)
+{
+    return self->last_seq;
+}
+
+uint64_t store_durable_seq(const store_t *self)
+{
+    return self->state == S_IDLE ? self->last_seq : self->seq_at_begin;
+}
+
+const event_t *store_committed(const store_t *self, size_t *n)
+{
+    assert(self->state == S_IDLE);
+    for (size_t i = 0; i < self->npending; i++) {
+        const struct s_pending *p = &self->pending[i];
+        self->committed[i] = (event_t){.seq = p->seq,
+                                       .ts = p->ts,
+                                       .type = self->arena + p->type_off,
+                                       .source = self->source,
+                                       .data = self->arena + p->data_off,
+                                       .len = p->len};
+    }
+    *n = self->npending;
+    return self->committed;
+}
+
+int store_events_since(store_t *self, uint64_t after, size_t limit,
+                       void (*cb)(const event_t *e, void *arg), void *arg)
+{
+    sqlite3_stmt *st = self->events_since;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+    int n = 0, rc;
+    while ((rc = store_step(self, st)) == 1) {
+        event_t e = {
+            .seq = (uint64_t)sqlite3_column_int64(st, 0),
+            .type = (const char *)sqlite3_column_text(st, 1),
+            .ts = (uint64_t)sqlite3_column_int64(st, 2),
+            .source = self->source,
+            .data = sqlite3_column_blob(st, 3),
+            .len = (size_t)sqlite3_column_bytes(st, 3),
+        };
+        cb(&e, arg);
+        n++;
+    }
+    return rc < 0 ? -1 : n;
+}
+
+/* -- idempotency keys ------------------------------------------------------ */
+
+int store_idem_get(store_t *self, const char *id, size_t id_len,
+                   store_idem_t *out)
+{
+    sqlite3_stmt *st = self->idem_get;
+    sqlite3_bind_blob(st, 1, id, (int)id_len, SQLITE_STATIC);
+    int rc = store_step(self, st);
+    if (rc != 1)
+        return rc;
+    /* Copied out so the statement ends now: an open read would hold back
+     * checkpoints. */
+    size_t tlen = (size_t)sqlite3_column_bytes(st, 0) + 1;
+    out->body_len = (size_t)sqlite3_column_bytes(st, 1);
+    out->reply_len = (size_t)sqlite3_column_bytes(st, 2);
+    size_t need = tlen + out->body_len + out->reply_len;
+    if (need > self->idem_cap) {
+        char *buf = realloc(self->idem_buf, need);
+        if (!buf) {
+            sqlite3_reset(st);
+            return -1;
+        }
+        self->idem_buf = buf;
+        self->idem_cap = need;
+    }
+    char *p = self->idem_buf;
+    memcpy(p, sqlite3_column_text(st, 0), tlen);
+    memcpy(p + tlen, sqlite3_column_blob(st, 1), out->body_len);
+    memcpy(p + tlen + out->body_len, sqlite3_column_blob(st, 2),
+           out->reply_len);
+    sqlite3_reset(st);
+    out->type = p;
+    out->body = p + tlen;
+    out->reply = p + tlen + out->body_len;
+    return 1;
+}
+
+int store_idem_put(store_t *self, const char *id, size_t id_len,
+                   const store_idem_t *entry)
+{
+    sqlite3_stmt *st = self->idem_put;
+    sqlite3_bind_blob(st, 1, id, (int)id_len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, entry->type, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, entry->body, (int)entry->body_len,
+                      SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, entry->reply, (int)entry->reply_len,
+                      SQLITE_STATIC);
+    return store_step(self, st) < 0 ? -1 : 0;
+}
+
+/* -- upstream offsets ------------------------------------------------------ */
+
+int store_offset_get(store_t *self, const char *upstream, uint64_t *seq)
+{
+    sqlite3_stmt *st = self->offset_get;
+    sqlite3_bind_text(st, 1, upstream, -1, SQLITE_STATIC);
+    int rc = store_step(self, st);
+    *seq = rc == 1 ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+    if (rc == 1)
+        sqlite3_reset(st);
+    return rc < 0 ? -1 : 0;
+}
+
+int store_offset_set(store_t *self, const char *upstream, uint64_t seq)
+{
+    assert(self->state != S_IDLE);
+    sqlite3_stmt *st = self->offset_set;
+    sqlite3_bind_text(st, 1, upstream, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
+    return store_step(self, st) < 0 ? -1 : 0;
+}

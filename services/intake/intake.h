@@ -1,0 +1,78 @@
+/*  intake: the daemon that owns the grid tree and residents' requests.
+ *
+ *  intake_t is the service's context: the config it reads the categories
+ *  from, the store, and the prepared statements of its tables. It is made
+ *  by intake_start once the store is open and lives until intake_stop.
+ *
+ *  Modules: grid.c (the tree and location → chain), request.c (submit,
+ *  classify, cancel, get, list and the status counts), main.c (wiring).
+ */
+#ifndef JULI_INTAKE_H
+#define JULI_INTAKE_H
+
+#include <sqlite3.h>
+
+#include "api.h"
+#include "config.h"
+#include "daemon.h"
+#include "store.h"
+
+/* Node kinds, in tree order: a node's parent is of the kind before it. */
+typedef enum {
+    KIND_COMMUNITY,
+    KIND_GRID,
+    KIND_COMPOUND,
+    KIND_STAIRWELL,
+    KIND_COUNT
+} grid_kind_t;
+
+extern const char *const grid_kind_names[]; /* NULL-terminated */
+
+/* A resolved location: the chain from the community down to the most
+ * precise node known, codes NUL-terminated ("" when unknown). */
+typedef struct {
+    char community[65], grid[65], compound[65], stairwell[65];
+    char address[513];
+} grid_chain_t;
+
+typedef struct {
+    const config_t *config;
+    store_t *store;
+    /* grid.c */
+    sqlite3_stmt *node_get, *node_put;
+    /* request.c */
+    sqlite3_stmt *req_insert, *req_get, *req_by_ref, *req_update,
+        *req_status, *timeline_add, *timeline_get, *count_add, *counts,
+        *list_all, *list_status, *list_grid, *list_category;
+    pack_t data; /* an event's data, reused */
+} intake_t;
+
+/* The schema steps, in order (NULL-ended). */
+extern const char *const intake_migrations[];
+
+/* Prepares grid.c's statements. Returns 0 or -1. */
+int grid_prepare(intake_t *in);
+
+/* Resolves the location map LOC (stairwell?, compound?, grid?, address?)
+ * into *CHAIN. Returns API_OK, or API_INVALID with the detail written
+ * through LOC's detail buffer (an unknown code, a code of another kind,
+ * codes that contradict each other), or API_UNAVAILABLE. */
+api_status_t grid_resolve(intake_t *in, const field_map_t *loc,
+                          grid_chain_t *chain);
+
+/* Handler of grid.define. */
+api_status_t grid_define(api_req_t *req, void *ctx);
+
+/* Prepares request.c's statements. Returns 0 or -1. */
+int request_prepare(intake_t *in);
+
+/* Handlers of request.submit, request.classify, request.cancel,
+ * request.get, requests.list and stats. */
+api_status_t request_submit(api_req_t *req, void *ctx);
+api_status_t request_classify(api_req_t *req, void *ctx);
+api_status_t request_cancel(api_req_t *req, void *ctx);
+api_status_t request_get(api_req_t *req, void *ctx);
+api_status_t request_list(api_req_t *req, void *ctx);
+api_status_t request_stats(api_req_t *req, void *ctx);
+
+#endif

@@ -1,0 +1,83 @@
+/*  juli-intake: the grid tree and residents' requests (居民点单).
+ *
+ *  main wires the service into the common daemon: its schema, its routes
+ *  and its context. The daemon's life (config, store, sockets, signals) is
+ *  common/daemon.c; the service's logic is grid.c and request.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "intake.h"
+
+const char *const intake_migrations[] = {
+    /* 1: the grid tree, requests, their timelines and status counts */
+    "CREATE TABLE grid (code TEXT PRIMARY KEY, name TEXT NOT NULL,"
+    " kind INTEGER NOT NULL, parent TEXT REFERENCES grid (code));"
+    "CREATE TABLE requests (rid INTEGER PRIMARY KEY, status TEXT NOT NULL,"
+    " text TEXT NOT NULL, channel TEXT NOT NULL, category TEXT,"
+    " suggested INTEGER NOT NULL, urgency INTEGER NOT NULL,"
+    " community TEXT, grid TEXT, compound TEXT, stairwell TEXT,"
+    " address TEXT, reporter_id TEXT, reporter_name TEXT,"
+    " reporter_phone TEXT, created INTEGER NOT NULL,"
+    " updated INTEGER NOT NULL);"
+    "CREATE INDEX requests_status ON requests (status, rid);"
+    "CREATE INDEX requests_grid ON requests (grid, rid);"
+    "CREATE INDEX requests_category ON requests (category, rid);"
+    "CREATE TABLE timeline (rid INTEGER NOT NULL, ts INTEGER NOT NULL,"
+    " status TEXT NOT NULL, note TEXT);"
+    "CREATE INDEX timeline_rid ON timeline (rid);"
+    "CREATE TABLE counts (status TEXT PRIMARY KEY, n INTEGER NOT NULL);",
+    NULL,
+};
+
+static const api_route_t s_routes[] = {
+    {"grid.define", grid_define, API_WRITE},
+    {"request.submit", request_submit, API_WRITE},
+    {"request.classify", request_classify, API_WRITE},
+    {"request.cancel", request_cancel, API_WRITE},
+    {"request.get", request_get, API_QUERY},
+    {"requests.list", request_list, API_QUERY},
+    {"stats", request_stats, API_QUERY},
+    {NULL, NULL, 0},
+};
+
+static void *s_start(daemon_t *d, char *err, size_t errlen)
+{
+    intake_t *in = calloc(1, sizeof *in);
+    if (!in) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    in->config = daemon_config(d);
+    in->store = daemon_store(d);
+    pack_init(&in->data);
+    if (grid_prepare(in) < 0 || request_prepare(in) < 0) {
+        snprintf(err, errlen, "cannot prepare the store's statements");
+        pack_free(&in->data);
+        free(in);
+        return NULL;
+    }
+    return in;
+}
+
+static void s_stop(void *ctx)
+{
+    intake_t *in = ctx;
+    pack_free(&in->data);
+    free(in);
+}
+
+static const daemon_spec_t s_spec = {
+    .name = "intake",
+    .summary = "Takes residents' requests, keeps the grid tree, and answers "
+               "for each request's status.",
+    .migrations = intake_migrations,
+    .routes = s_routes,
+    .start = s_start,
+    .stop = s_stop,
+};
+
+int main(int argc, char **argv)
+{
+    return daemon_main(argc, argv, &s_spec);
+}

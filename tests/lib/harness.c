@@ -1,0 +1,418 @@
+/*  harness: daemons as processes, JSON requests, replies by path. See
+ *  harness.h. */
+#include "harness.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *s_bin_dir(void)
+{
+    const char *b = getenv("JULI_BIN");
+    return b && *b ? b : "bin";
+}
+
+int h_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+        fail_msg("no free port: %s", strerror(errno));
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+void h_daemon_init(h_daemon_t *d, const char *name)
+{
+    memset(d, 0, sizeof *d);
+    d->name = name;
+    snprintf(d->dir, sizeof d->dir, "/tmp/juli-test-%s-XXXXXX", name);
+    if (!mkdtemp(d->dir))
+        fail_msg("mkdtemp: %s", strerror(errno));
+    snprintf(d->api, sizeof d->api, "tcp://127.0.0.1:%d", h_free_port());
+    snprintf(d->events, sizeof d->events, "tcp://127.0.0.1:%d",
+             h_free_port());
+}
+
+static void s_write_config(h_daemon_t *d)
+{
+    char path[320];
+    snprintf(path, sizeof path, "%s/juli.ini", d->dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        fail_msg("%s: %s", path, strerror(errno));
+    fprintf(f, "[%s]\napi = %s\nevents = %s\ndb = %s/%s.db\n", d->name,
+            d->api, d->events, d->dir, d->name);
+    if (d->metrics_port)
+        fprintf(f, "metrics = 127.0.0.1:%d\n", d->metrics_port);
+    else
+        fprintf(f, "metrics = off\n");
+    fprintf(f, "%s\n", d->extra_config);
+    fclose(f);
+}
+
+static void s_dump_log(const h_daemon_t *d)
+{
+    char path[320], line[512];
+    snprintf(path, sizeof path, "%s/stderr.log", d->dir);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f))
+        fprintf(stderr, "  | %s", line);
+    if (f)
+        fclose(f);
+}
+
+void h_daemon_start(h_daemon_t *d)
+{
+    char bin[256], conf[320], log[320];
+    snprintf(bin, sizeof bin, "%s/juli-%s", s_bin_dir(), d->name);
+    snprintf(conf, sizeof conf, "%s/juli.ini", d->dir);
+    snprintf(log, sizeof log, "%s/stderr.log", d->dir);
+    s_write_config(d);
+    d->pid = fork();
+    if (d->pid == 0) {
+        /* The daemon dies with the test, whatever the test's fate. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execl(bin, bin, "-c", conf, (char *)NULL);
+        _exit(127);
+    }
+    char err[256];
+    for (int i = 0; i < 200; i++) {
+        int status;
+        if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+            s_dump_log(d);
+            fail_msg("juli-%s exited at start (status %d)", d->name,
+                     status);
+        }
+        client_t *c = client_new(d->api, 100, err, sizeof err);
+        pack_t p;
+        pack_init(&p);
+        h_json(&p, "{\"type\":\"health\"}");
+        msgpack_object reply;
+        int rc = client_call(c, pack_data(&p), pack_size(&p), &reply, err,
+                             sizeof err);
+        pack_free(&p);
+        client_destroy(&c);
+        if (rc == 0) {
+            d->client = client_new(d->api, 10000, err, sizeof err);
+            return;
+        }
+    }
+    s_dump_log(d);
+    fail_msg("juli-%s did not answer health in 20 s", d->name);
+}
+
+int h_daemon_signal(h_daemon_t *d, int sig)
+{
+    client_destroy(&d->client);
+    int status = 0;
+    if (d->pid > 0) {
+        kill(d->pid, sig);
+        waitpid(d->pid, &status, 0);
+        d->pid = 0;
+    }
+    return status;
+}
+
+void h_daemon_cleanup(h_daemon_t *d)
+{
+    if (d->pid > 0) {
+        int status = h_daemon_signal(d, SIGTERM);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            s_dump_log(d);
+            fail_msg("juli-%s did not exit 0 on SIGTERM (status %d)",
+                     d->name, status);
+        }
+    }
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d->dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", d->dir);
+}
+
+int h_run(const char *name, const char *const *argv, char *err,
+          size_t errlen)
+{
+    char bin[256];
+    snprintf(bin, sizeof bin, "%s/juli-%s", s_bin_dir(), name);
+    int fds[2];
+    if (pipe(fds) < 0)
+        fail_msg("pipe: %s", strerror(errno));
+    pid_t pid = fork();
+    if (pid == 0) {
+        const char *args[32] = {bin};
+        for (int i = 0; argv[i] && i < 30; i++)
+            args[i + 1] = argv[i];
+        dup2(fds[1], 1);
+        dup2(fds[1], 2);
+        close(fds[0]);
+        execv(bin, (char *const *)args);
+        _exit(127);
+    }
+    close(fds[1]);
+    size_t got = 0;
+    ssize_t n;
+    while ((n = read(fds[0], err + got, errlen - 1 - got)) > 0)
+        got += (size_t)n;
+    err[got] = '\0';
+    close(fds[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* -- JSON to MessagePack ---------------------------------------------------- */
+
+static void s_ws(const char **s)
+{
+    while (**s == ' ' || **s == '\n' || **s == '\t' || **s == '\r')
+        (*s)++;
+}
+
+static void s_value(pack_t *p, const char **s);
+
+static void s_string(pack_t *p, const char **s)
+{
+    char *buf = malloc(strlen(*s) + 1);
+    size_t n = 0;
+    (*s)++; /* the quote */
+    while (**s && **s != '"') {
+        char c = *(*s)++;
+        if (c != '\\') {
+            buf[n++] = c;
+            continue;
+        }
+        c = *(*s)++;
+        switch (c) {
+        case 'n': buf[n++] = '\n'; break;
+        case 't': buf[n++] = '\t'; break;
+        case 'r': buf[n++] = '\r'; break;
+        case 'u': {
+            unsigned v;
+            if (sscanf(*s, "%4x", &v) != 1)
+                fail_msg("json: bad \\u escape");
+            *s += 4;
+            if (v < 0x80)
+                buf[n++] = (char)v;
+            else if (v < 0x800) {
+                buf[n++] = (char)(0xC0 | (v >> 6));
+                buf[n++] = (char)(0x80 | (v & 0x3F));
+            } else {
+                buf[n++] = (char)(0xE0 | (v >> 12));
+                buf[n++] = (char)(0x80 | ((v >> 6) & 0x3F));
+                buf[n++] = (char)(0x80 | (v & 0x3F));
+            }
+            break;
+        }
+        default: buf[n++] = c;
+        }
+    }
+    if (**s != '"')
+        fail_msg("json: unterminated string");
+    (*s)++;
+    pack_strn(p, buf, n);
+    free(buf);
+}
+
+static void s_container(pack_t *p, const char **s, int map)
+{
+    pack_t items;
+    pack_init(&items);
+    uint32_t n = 0;
+    (*s)++;
+    s_ws(s);
+    while (**s && **s != (map ? '}' : ']')) {
+        if (map) {
+            s_ws(s);
+            s_string(&items, s);
+            s_ws(s);
+            if (*(*s)++ != ':')
+                fail_msg("json: expected ':'");
+        }
+        s_value(&items, s);
+        n++;
+        s_ws(s);
+        if (**s == ',')
+            (*s)++;
+        s_ws(s);
+    }
+    if (!**s)
+        fail_msg("json: unterminated container");
+    (*s)++;
+    if (map)
+        pack_map(p, n);
+    else
+        pack_array(p, n);
+    pack_raw(p, pack_data(&items), pack_size(&items));
+    pack_free(&items);
+}
+
+static void s_value(pack_t *p, const char **s)
+{
+    s_ws(s);
+    if (**s == '{' || **s == '[')
+        s_container(p, s, **s == '{');
+    else if (**s == '"')
+        s_string(p, s);
+    else if (strncmp(*s, "true", 4) == 0)
+        pack_bool(p, 1), *s += 4;
+    else if (strncmp(*s, "false", 5) == 0)
+        pack_bool(p, 0), *s += 5;
+    else if (strncmp(*s, "null", 4) == 0)
+        pack_nil(p), *s += 4;
+    else {
+        char *end;
+        size_t span = strspn(*s, "-0123456789");
+        if ((*s)[span] == '.' || (*s)[span] == 'e') {
+            pack_double(p, strtod(*s, &end));
+        } else if (**s == '-') {
+            pack_int(p, strtoll(*s, &end, 10));
+        } else {
+            pack_uint(p, strtoull(*s, &end, 10));
+        }
+        if (end == *s)
+            fail_msg("json: unexpected '%.10s'", *s);
+        *s = end;
+    }
+}
+
+void h_json(pack_t *p, const char *json)
+{
+    s_value(p, &json);
+    s_ws(&json);
+    if (*json)
+        fail_msg("json: trailing '%.10s'", json);
+}
+
+const msgpack_object *h_call(client_t *c, const char *fmt, ...)
+{
+    static msgpack_object reply;
+    char *text;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&text, fmt, ap) < 0)
+        fail_msg("out of memory");
+    va_end(ap);
+    pack_t p;
+    pack_init(&p);
+    h_json(&p, text);
+    char err[256];
+    int rc = client_call(c, pack_data(&p), pack_size(&p), &reply, err,
+                         sizeof err);
+    pack_free(&p);
+    if (rc < 0)
+        fail_msg("no reply to %.200s: %s", text, err);
+    free(text);
+    return &reply;
+}
+
+/* -- reading replies -------------------------------------------------------- */
+
+const msgpack_object *h_get(const msgpack_object *o, const char *path)
+{
+    while (o && *path) {
+        if (*path == '[') {
+            unsigned long i = strtoul(path + 1, (char **)&path, 10);
+            path += *path == ']';
+            if (o->type != MSGPACK_OBJECT_ARRAY || i >= o->via.array.size)
+                return NULL;
+            o = &o->via.array.ptr[i];
+        } else {
+            size_t len = strcspn(path, ".[");
+            const msgpack_object *next = NULL;
+            if (o->type != MSGPACK_OBJECT_MAP)
+                return NULL;
+            for (uint32_t i = 0; i < o->via.map.size; i++) {
+                const msgpack_object *k = &o->via.map.ptr[i].key;
+                if (k->type == MSGPACK_OBJECT_STR &&
+                    k->via.str.size == len &&
+                    memcmp(k->via.str.ptr, path, len) == 0)
+                    next = &o->via.map.ptr[i].val;
+            }
+            o = next;
+            path += len;
+        }
+        if (*path == '.')
+            path++;
+    }
+    return o;
+}
+
+const char *h_str(const msgpack_object *o, const char *path)
+{
+    static char slots[8][4096];
+    static int next;
+    char *out = slots[next++ % 8];
+    const msgpack_object *v = h_get(o, path);
+    if (!v)
+        snprintf(out, 4096, "(none)");
+    else if (v->type == MSGPACK_OBJECT_STR)
+        snprintf(out, 4096, "%.*s", (int)v->via.str.size, v->via.str.ptr);
+    else if (v->type == MSGPACK_OBJECT_NIL)
+        snprintf(out, 4096, "(nil)");
+    else if (v->type == MSGPACK_OBJECT_BOOLEAN)
+        snprintf(out, 4096, "%s", v->via.boolean ? "true" : "false");
+    else if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        snprintf(out, 4096, "%llu", (unsigned long long)v->via.u64);
+    else
+        snprintf(out, 4096, "(type %d)", (int)v->type);
+    return out;
+}
+
+int64_t h_int(const msgpack_object *o, const char *path)
+{
+    const msgpack_object *v = h_get(o, path);
+    if (v && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return (int64_t)v->via.u64;
+    if (v && v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        return v->via.i64;
+    fail_msg("%s: not an integer", path);
+    return 0;
+}
+
+int h_ok(const msgpack_object *reply)
+{
+    const msgpack_object *ok = h_get(reply, "ok");
+    return ok && ok->type == MSGPACK_OBJECT_BOOLEAN && ok->via.boolean;
+}
+
+void h_expect_ok(const msgpack_object *reply)
+{
+    if (!h_ok(reply))
+        fail_msg("expected ok, got %s: %s", h_str(reply, "error"),
+                 h_str(reply, "detail"));
+}
+
+void h_expect_error(const msgpack_object *reply, const char *code,
+                    const char *detail)
+{
+    if (h_ok(reply))
+        fail_msg("expected %s, got ok", code);
+    const char *got = h_str(reply, "error");
+    const char *why = h_str(reply, "detail");
+    if (strcmp(got, code) != 0)
+        fail_msg("expected %s, got %s: %s", code, got, why);
+    if (detail && !strstr(why, detail))
+        fail_msg("expected detail with '%s', got '%s'", detail, why);
+}

@@ -1,0 +1,80 @@
+/*  harness: what the end-to-end tests share. Real daemons as child
+ *  processes on free ports with a temporary state dir, a blocking client,
+ *  requests written as JSON text, and reads of a reply by path.
+ *
+ *  Everything here aborts the test (cmocka's fail_msg) on a broken
+ *  environment, so tests read as the protocol exchange they check.
+ */
+#ifndef JULI_HARNESS_H
+#define JULI_HARNESS_H
+
+#include <msgpack.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "client.h"
+#include "pack.h"
+
+typedef struct {
+    const char *name; /* "intake" */
+    char dir[256];    /* the state dir (created by h_daemon_new) */
+    char api[64], events[64];
+    char extra_config[2048]; /* appended to the generated juli.ini */
+    int metrics_port;        /* 0: metrics off */
+    pid_t pid;
+    client_t *client;
+} h_daemon_t;
+
+/* A fresh state dir and free ports for the daemon NAME; not started. */
+void h_daemon_init(h_daemon_t *d, const char *name);
+
+/* Writes DIR/juli.ini and starts the daemon; waits until it answers
+ * health. */
+void h_daemon_start(h_daemon_t *d);
+
+/* Sends SIG and waits for the process; returns its exit status as
+ * waitpid's status. */
+int h_daemon_signal(h_daemon_t *d, int sig);
+
+/* Stops with SIGTERM (asserting exit 0) and removes the state dir. */
+void h_daemon_cleanup(h_daemon_t *d);
+
+/* Runs the daemon's binary with ARGV (NULL-terminated, without argv[0]),
+ * capturing stderr into ERR; returns its exit code. */
+int h_run(const char *name, const char *const *argv, char *err,
+          size_t errlen);
+
+/* A free TCP port on 127.0.0.1. */
+int h_free_port(void);
+
+/* Encodes JSON text (objects, arrays, strings, integers, floats, true,
+ * false, null) as MessagePack into P. Aborts on bad JSON. */
+void h_json(pack_t *p, const char *json);
+
+/* Sends the request written as JSON (printf-style) and returns the reply,
+ * valid until the next call on C. */
+const msgpack_object *h_call(client_t *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The object at PATH ("request.timeline[0].status") in O, or NULL. */
+const msgpack_object *h_get(const msgpack_object *o, const char *path);
+
+/* PATH's value as a NUL-terminated string (a static buffer per call slot,
+ * 8 slots in rotation), or "(none)". */
+const char *h_str(const msgpack_object *o, const char *path);
+
+/* PATH's value as an integer; aborts when absent or not an integer. */
+int64_t h_int(const msgpack_object *o, const char *path);
+
+/* True when the reply is ok:true. */
+int h_ok(const msgpack_object *reply);
+
+/* Asserts the reply is an error with CODE, and that its detail contains
+ * DETAIL (when not NULL). */
+void h_expect_error(const msgpack_object *reply, const char *code,
+                    const char *detail);
+
+/* Asserts ok:true, printing the reply when not. */
+void h_expect_ok(const msgpack_object *reply);
+
+#endif

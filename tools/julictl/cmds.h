@@ -1,0 +1,19 @@
+/*  cmds: the commands of julictl, one ctl_cmd_t each, for main's table.
+ *
+ *  service_cmds.c  the requests every daemon answers: health, stats,
+ *                  events (one page of the event log)
+ *  tail.c          tail: live events, caught up from the log
+ *  intake_cmds.c   intake's requests: grid define, submit, get, list,
+ *                  classify, cancel
+ */
+#ifndef JULICTL_CMDS_H
+#define JULICTL_CMDS_H
+
+#include "ctl.h"
+
+extern const ctl_cmd_t cmd_health, cmd_stats, cmd_events;
+extern const ctl_cmd_t cmd_tail;
+extern const ctl_cmd_t cmd_grid, cmd_submit, cmd_get, cmd_list,
+    cmd_classify, cmd_cancel;
+
+#endif

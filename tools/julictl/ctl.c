@@ -1,0 +1,353 @@
+/*  ctl: options, endpoints and one request at a time. See ctl.h.
+ *
+ *  1. Every request carries an id, queries too: replies on a DEALER are
+ *     not promised in order, and a reply that comes after its request
+ *     timed out must not be taken for the answer to the next one.
+ *  2. The config is read on first need, so `julictl CMD --help` works
+ *     with a broken config file, and read at most once.
+ *  3. One client at a time: a command that talks to another daemon closes
+ *     the first connection.
+ */
+#include "ctl.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "json.h"
+#include "show.h"
+
+/* Global options: values past any command's own (which start at 256). */
+enum { O_JSON = 1000, O_TIMEOUT, O_API, O_EVENTS };
+
+static const struct option s_global[] = {
+    {"config", required_argument, NULL, 'c'},
+    {"json", no_argument, NULL, O_JSON},
+    {"timeout", required_argument, NULL, O_TIMEOUT},
+    {"api", required_argument, NULL, O_API},
+    {"events", required_argument, NULL, O_EVENTS},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static const char *const s_daemons[] = {"intake", "dispatch", "scoring",
+                                        NULL};
+
+void ctl_init(ctl_t *ctl)
+{
+    memset(ctl, 0, sizeof *ctl);
+    ctl->timeout_ms = CTL_TIMEOUT_DEFAULT;
+    pack_init(&ctl->frame);
+}
+
+void ctl_fini(ctl_t *ctl)
+{
+    client_destroy(&ctl->client);
+    config_destroy(&ctl->config);
+    pack_free(&ctl->frame);
+}
+
+const struct option *ctl_global_options(void)
+{
+    return s_global;
+}
+
+int ctl_global_option(ctl_t *ctl, int c, const char *arg)
+{
+    uint64_t ms;
+    switch (c) {
+    case 'c': ctl->config_path = arg; return 0;
+    case O_JSON: ctl->json = 1; return 0;
+    case O_API: ctl->api = arg; return 0;
+    case O_EVENTS: ctl->events = arg; return 0;
+    case O_TIMEOUT:
+        if (ctl_uint(ctl, "--timeout", arg, 1, 3600 * 1000, &ms) < 0)
+            return -1;
+        ctl->timeout_ms = (int)ms;
+        return 0;
+    default: return 1;
+    }
+}
+
+/* -- the command line ------------------------------------------------------ */
+
+/* The name used in messages: "julictl" or "julictl CMD". */
+static void s_prog(const ctl_t *ctl, char *out, size_t size)
+{
+    snprintf(out, size, "julictl%s%s", ctl->cmd ? " " : "",
+             ctl->cmd ? ctl->cmd->name : "");
+}
+
+int ctl_usage(ctl_t *ctl, const char *fmt, ...)
+{
+    char prog[64];
+    s_prog(ctl, prog, sizeof prog);
+    fprintf(stderr, "%s: ", prog);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see '%s --help')\n", prog);
+    return CTL_EXIT_USAGE;
+}
+
+int ctl_getopt(ctl_t *ctl, int argc, char **argv, const struct option *opts)
+{
+    /* The command's options, then the global ones. Rebuilt on each call:
+     * cheap, and it keeps no state besides getopt's own. */
+    size_t n = 0, cap = sizeof ctl->longopts / sizeof ctl->longopts[0];
+    for (size_t i = 0; opts[i].name && n + 1 < cap; i++)
+        ctl->longopts[n++] = opts[i];
+    for (size_t i = 0; s_global[i].name && n + 1 < cap; i++)
+        ctl->longopts[n++] = s_global[i];
+    memset(&ctl->longopts[n], 0, sizeof ctl->longopts[n]);
+
+    opterr = 0;
+    for (;;) {
+        int c = getopt_long(argc, argv, ":c:h", ctl->longopts, NULL);
+        const char *arg = argv[optind - 1 > 0 ? optind - 1 : 0];
+        switch (c) {
+        case -1: return CTL_OPT_END;
+        case 'h':
+            printf("%s", ctl->cmd->help);
+            return CTL_OPT_HELP;
+        case '?':
+            if (optopt && optopt < 256)
+                ctl_usage(ctl, "unknown option '-%c'", optopt);
+            else
+                ctl_usage(ctl, "unknown option '%s'", arg);
+            return CTL_OPT_BAD;
+        case ':':
+            ctl_usage(ctl, "option '%s' needs a value", arg);
+            return CTL_OPT_BAD;
+        default:
+            switch (ctl_global_option(ctl, c, optarg)) {
+            case 0: continue;
+            case 1: return c;
+            default: return CTL_OPT_BAD;
+            }
+        }
+    }
+}
+
+int ctl_uint(ctl_t *ctl, const char *what, const char *s, uint64_t min,
+             uint64_t max, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*s < '0' || *s > '9' || *end || errno || v < min || v > max) {
+        ctl_usage(ctl, "%s: '%s' is not a number in %" PRIu64 "..%" PRIu64,
+                  what, s, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+const char *ctl_daemon_arg(ctl_t *ctl, int argc, char **argv, int *i)
+{
+    if (*i >= argc)
+        return s_daemons[0];
+    for (size_t k = 0; s_daemons[k]; k++)
+        if (strcmp(argv[*i], s_daemons[k]) == 0) {
+            (*i)++;
+            return s_daemons[k];
+        }
+    ctl_usage(ctl, "'%s' is not intake, dispatch or scoring", argv[*i]);
+    return NULL;
+}
+
+/* -- endpoints and ids ----------------------------------------------------- */
+
+/* Reads the config once: -c FILE, else $JULI_CONFIG, else the built-in
+ * defaults. Returns 0, or an exit code after saying why. */
+static int s_config(ctl_t *ctl)
+{
+    if (ctl->config)
+        return 0;
+    if (!(ctl->config = config_new())) {
+        fprintf(stderr, "julictl: out of memory\n");
+        return CTL_EXIT_FAILED;
+    }
+    const char *path = ctl->config_path;
+    const char *env = getenv("JULI_CONFIG");
+    if (!path && env && *env)
+        path = env;
+    char err[512];
+    if (path && config_load(ctl->config, path, err, sizeof err) < 0) {
+        fprintf(stderr, "julictl: %s\n", err);
+        return CTL_EXIT_USAGE;
+    }
+    return 0;
+}
+
+int ctl_endpoints(ctl_t *ctl, const char *daemon, const char **api,
+                  const char **events)
+{
+    int rc = s_config(ctl);
+    if (rc)
+        return rc;
+    config_daemon_t *d = config_daemon(ctl->config, daemon);
+    if (!d) {
+        fprintf(stderr, "julictl: no daemon called %s\n", daemon);
+        return CTL_EXIT_USAGE;
+    }
+    if (api)
+        *api = ctl->api ? ctl->api : d->api;
+    if (events)
+        *events = ctl->events ? ctl->events : d->events;
+    return 0;
+}
+
+/* Writes "ctl-" and 16 random hex digits to OUT. Returns 0 or -1. */
+static int s_random_id(char out[CTL_ID_SIZE])
+{
+    unsigned char bytes[8];
+    size_t got = 0;
+    while (got < sizeof bytes) {
+        ssize_t n = getrandom(bytes + got, sizeof bytes - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+    }
+    int off = snprintf(out, CTL_ID_SIZE, "ctl-");
+    for (size_t i = 0; i < sizeof bytes; i++)
+        off += snprintf(out + off, CTL_ID_SIZE - (size_t)off, "%02x",
+                        bytes[i]);
+    return 0;
+}
+
+int ctl_id(ctl_t *ctl, const char *given, char id[CTL_ID_SIZE])
+{
+    if (given) {
+        size_t len = strlen(given);
+        if (len == 0 || len >= CTL_ID_SIZE)
+            return ctl_usage(ctl, "--id must be 1 to %d bytes",
+                             CTL_ID_SIZE - 1);
+        memcpy(id, given, len + 1);
+        return 0;
+    }
+    if (s_random_id(id) < 0) {
+        fprintf(stderr, "julictl: getrandom: %s\n", strerror(errno));
+        return CTL_EXIT_FAILED;
+    }
+    return 0;
+}
+
+/* -- requests -------------------------------------------------------------- */
+
+/* True when the reply R answers the request whose id is ID: it carries
+ * that id, or none (a daemon that could not read the id of a request says
+ * so without one). */
+static int s_ours(const msgpack_object *r, const char *id)
+{
+    const msgpack_object *v = show_get(r, "id");
+    if (!v || v->type != MSGPACK_OBJECT_STR)
+        return 1;
+    return v->via.str.size == strlen(id) &&
+           memcmp(v->via.str.ptr, id, v->via.str.size) == 0;
+}
+
+/* Makes sure the client talks to DAEMON. Returns 0 or an exit code. */
+static int s_connect(ctl_t *ctl, const char *daemon)
+{
+    if (ctl->client && strcmp(ctl->daemon, daemon) == 0)
+        return 0;
+    client_destroy(&ctl->client);
+    const char *api;
+    int rc = ctl_endpoints(ctl, daemon, &api, NULL);
+    if (rc)
+        return rc;
+    snprintf(ctl->daemon, sizeof ctl->daemon, "%s", daemon);
+    snprintf(ctl->endpoint, sizeof ctl->endpoint, "%s", api);
+    char err[512];
+    ctl->client = client_new(api, ctl->timeout_ms, err, sizeof err);
+    if (!ctl->client) { /* nearly always an endpoint that does not parse */
+        fprintf(stderr, "julictl: %s\n", err);
+        return CTL_EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* Says why the ok:false reply R failed: "julictl: <error>: <detail>". */
+static int s_refused(ctl_t *ctl, const msgpack_object *r)
+{
+    if (ctl->json)
+        ctl_print_json(r);
+    if (ctl->quiet)
+        return CTL_EXIT_FAILED;
+    char error[64], detail[1024];
+    if (!show_str(r, "error", error, sizeof error))
+        snprintf(error, sizeof error, "failed");
+    if (!show_str(r, "detail", detail, sizeof detail))
+        snprintf(detail, sizeof detail, "no detail");
+    /* The detail may quote what the user sent: keep it one clean line. */
+    fprintf(stderr, "julictl: %s: ", error);
+    show_put(stderr, detail, strlen(detail));
+    fputc('\n', stderr);
+    return CTL_EXIT_FAILED;
+}
+
+int ctl_call(ctl_t *ctl, const char *daemon, const char *type,
+             const char *id, const body_t *body, msgpack_object *reply)
+{
+    char fresh[CTL_ID_SIZE];
+    int rc = s_connect(ctl, daemon);
+    if (rc)
+        return rc;
+    if (!id) {
+        if ((rc = ctl_id(ctl, NULL, fresh)))
+            return rc;
+        id = fresh;
+    }
+    pack_t *p = &ctl->frame;
+    pack_reset(p);
+    pack_map(p, 3);
+    pack_kstr(p, "type", type);
+    pack_kstr(p, "id", id);
+    pack_str(p, "body");
+    body_pack(body, p);
+
+    char err[512];
+    if (client_send(ctl->client, pack_data(p), pack_size(p)) < 0) {
+        if (!ctl->quiet)
+            fprintf(stderr, "julictl: cannot send to %s: %s\n",
+                    ctl->endpoint, strerror(errno));
+        return CTL_EXIT_NO_REPLY;
+    }
+    for (;;) {
+        if (client_recv(ctl->client, reply, err, sizeof err) < 0) {
+            /* client.h tells a timeout from a bad frame only by its
+             * message. */
+            int timeout = strcmp(err, "no reply in time") == 0;
+            if (!ctl->quiet && timeout)
+                fprintf(stderr, "julictl: no reply from %s in %d ms\n",
+                        ctl->endpoint, ctl->timeout_ms);
+            else if (!ctl->quiet)
+                fprintf(stderr, "julictl: bad reply from %s: %s\n",
+                        ctl->endpoint, err);
+            return timeout ? CTL_EXIT_NO_REPLY : CTL_EXIT_FAILED;
+        }
+        if (s_ours(reply, id))
+            break; /* else a late reply to an earlier request */
+    }
+    const msgpack_object *ok = show_get(reply, "ok");
+    if (!ok || ok->type != MSGPACK_OBJECT_BOOLEAN || !ok->via.boolean)
+        return s_refused(ctl, reply);
+    return CTL_EXIT_OK;
+}
+
+int ctl_print_json(const msgpack_object *reply)
+{
+    json_print(stdout, reply);
+    putchar('\n');
+    return fflush(stdout) == 0 && !ferror(stdout) ? CTL_EXIT_OK
+                                                  : CTL_EXIT_FAILED;
+}

@@ -1,0 +1,141 @@
+/*  ctl: one run of julictl, from its options to the replies it prints.
+ *
+ *  A ctl_t lives on main's stack for the whole run and travels to the
+ *  command. It holds the global options (config file, endpoint overrides,
+ *  --json, --timeout), the config once read, and the one client that talks
+ *  to the daemon the command addresses. It is not a long-lived object:
+ *  main sets it up, the command uses it, main tears it down.
+ *
+ *  The command's side of it:
+ *
+ *    1. ctl_getopt parses the command's own options and takes the global
+ *       ones wherever they stand (julictl list --json works), and --help;
+ *    2. ctl_call sends one request and waits for its reply, and on failure
+ *       has already said why on stderr and returns the exit code to give;
+ *    3. the command prints the reply, human or JSON (ctl->json).
+ *
+ *  Exit codes are the CTL_EXIT_* values; only main calls exit.
+ */
+#ifndef JULICTL_CTL_H
+#define JULICTL_CTL_H
+
+#include <getopt.h>
+#include <msgpack.h>
+#include <stdint.h>
+
+#include "body.h"
+#include "client.h"
+#include "config.h"
+#include "pack.h"
+
+enum {
+    CTL_EXIT_OK = 0,
+    CTL_EXIT_FAILED = 1,   /* the daemon said ok:false, or a local error */
+    CTL_EXIT_USAGE = 2,    /* bad command line or config file */
+    CTL_EXIT_NO_REPLY = 3, /* the daemon did not answer in time */
+};
+
+/* What ctl_getopt returns besides a command's own option values. */
+enum { CTL_OPT_END = -1, CTL_OPT_HELP = -2, CTL_OPT_BAD = -3 };
+
+/* The last lines of every command's --help. */
+#define CTL_HELP_GLOBAL                                                       \
+    "\nGlobal options (before or after the command): -c FILE, --api "      \
+    "ENDPOINT,\n--json, --timeout MS; see 'julictl --help'.\n"
+
+#define CTL_TIMEOUT_DEFAULT 5000
+#define CTL_ID_SIZE         65 /* an idempotency key: 1..64 bytes + NUL */
+
+typedef struct ctl ctl_t;
+
+/* A command: its line in julictl --help, its own --help, and its body,
+ * which gets the arguments from the command's name on and returns an exit
+ * code. */
+typedef struct {
+    const char *name;    /* "submit" */
+    const char *summary; /* one line for julictl --help */
+    const char *help;    /* usage and options, for julictl CMD --help */
+    int (*run)(ctl_t *ctl, int argc, char **argv);
+} ctl_cmd_t;
+
+struct ctl {
+    /* Options, from the command line; NULL or 0 when not given. */
+    const char *config_path; /* -c FILE */
+    const char *api;         /* --api ENDPOINT */
+    const char *events;      /* --events ENDPOINT */
+    int json;                /* --json */
+    int timeout_ms;          /* --timeout MS */
+    int quiet;               /* ctl_call says nothing on failure */
+    const ctl_cmd_t *cmd;    /* the command that runs */
+    /* private */
+    config_t *config;     /* read on first need */
+    client_t *client;     /* connected to daemon's api */
+    char daemon[16];
+    char endpoint[256];
+    pack_t frame;         /* the request being sent */
+    struct option longopts[40];
+};
+
+/* Sets CTL to its defaults. */
+void ctl_init(ctl_t *ctl);
+
+/* Frees what CTL holds (client, config, buffers). */
+void ctl_fini(ctl_t *ctl);
+
+/* Applies the global option C (as in the long options of
+ * ctl_global_options) with its value ARG. Returns 0 when taken, 1 when C
+ * is not a global option, -1 when ARG is bad (said on stderr). */
+int ctl_global_option(ctl_t *ctl, int c, const char *arg);
+
+/* The global long options, ending with a zeroed entry. */
+const struct option *ctl_global_options(void);
+
+/* The next of the command's own options in ARGV (ARGV[0] is the command's
+ * name), parsed by getopt_long with OPTS (ending with a zeroed entry) and
+ * the global options. Returns an option's value (optarg holds its
+ * argument), CTL_OPT_END when none is left (positional arguments are then
+ * ARGV[optind..]), CTL_OPT_HELP once the command's help is printed, or
+ * CTL_OPT_BAD once a one-line hint is printed. */
+int ctl_getopt(ctl_t *ctl, int argc, char **argv, const struct option *opts);
+
+/* Prints "julictl CMD: <message> (see 'julictl CMD --help')" on stderr.
+ * Returns CTL_EXIT_USAGE. */
+int ctl_usage(ctl_t *ctl, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Parses S as a whole number in [MIN, MAX] for option WHAT. Returns 0, or
+ * -1 after a usage line. */
+int ctl_uint(ctl_t *ctl, const char *what, const char *s, uint64_t min,
+             uint64_t max, uint64_t *out);
+
+/* Takes the optional daemon argument ARGV[*I] (intake, dispatch or
+ * scoring; advancing *I when it is one), else intake. Returns the name, or
+ * NULL after a usage line when the argument is something else. */
+const char *ctl_daemon_arg(ctl_t *ctl, int argc, char **argv, int *i);
+
+/* The api (and events) endpoint of DAEMON: the override when given, else
+ * the config's. The strings are CTL's. Returns 0, or an exit code after
+ * saying why (an unreadable config file). */
+int ctl_endpoints(ctl_t *ctl, const char *daemon, const char **api,
+                  const char **events);
+
+/* Writes the idempotency key of a write to ID: GIVEN (--id) when not
+ * NULL, else "ctl-" and 16 random hex digits. Returns 0, or an exit code
+ * after saying why. */
+int ctl_id(ctl_t *ctl, const char *given, char id[CTL_ID_SIZE]);
+
+/* Sends {type: TYPE, id: ID, body: BODY} to DAEMON's api and waits for
+ * its reply. A query passes ID NULL and gets a fresh one, so its reply can
+ * be told from a late one. Returns CTL_EXIT_OK with the reply in *REPLY
+ * (valid until the next ctl_call), or the exit code after saying why on
+ * stderr: an ok:false reply, with --json also printed on stdout
+ * (CTL_EXIT_FAILED), no reply in time (CTL_EXIT_NO_REPLY), a reply that
+ * does not decode (CTL_EXIT_FAILED). */
+int ctl_call(ctl_t *ctl, const char *daemon, const char *type,
+             const char *id, const body_t *body, msgpack_object *reply);
+
+/* Prints REPLY as one JSON line on stdout. Returns CTL_EXIT_OK, or
+ * CTL_EXIT_FAILED when stdout fails. */
+int ctl_print_json(const msgpack_object *reply);
+
+#endif
