@@ -46,7 +46,7 @@ struct api {
     bus_socket_t *router, *pub;
     frame_decoder_t *decoder;
     uint64_t started_ms;
-    int in_turn; /* a transaction is open for this turn */
+    int in_turn;     /* this turn began its transaction (first write) */
     int turn_failed; /* BEGIN failed: the turn's writes are unavailable */
     /* the turn's outbox */
     s_outgoing_t *out;
@@ -289,6 +289,12 @@ static api_status_t s_handle(api_t *self, const msgpack_object *root,
 
     if (!req->id.ptr)
         return api_fail(req, API_INVALID, "id: missing");
+    /* The turn's transaction opens with its first write: a turn of
+     * queries takes no write lock. */
+    if (!self->in_turn) {
+        self->in_turn = 1;
+        self->turn_failed = store_begin(self->store) < 0;
+    }
     if (self->turn_failed)
         return api_fail(req, API_UNAVAILABLE, "store: cannot write now");
     /* The body as canonical bytes, to tell a retry from a reuse. */
@@ -340,10 +346,6 @@ static void s_on_request(bus_socket_t *s, zmq_msg_t *parts, size_t n,
         zmq_msg_size(&parts[0]) > API_MAX_ROUTING) {
         log_debug("api: dropped a message of %zu frames", n);
         return;
-    }
-    if (!self->in_turn) {
-        self->in_turn = 1;
-        self->turn_failed = store_begin(self->store) < 0;
     }
     zmq_msg_t *payload = &parts[n - 1];
     api_req_t req = {.api = self,
