@@ -4,7 +4,8 @@
 PKGS     := libzmq libuv msgpack sqlite3 inih libsystemd libmicrohttpd
 TESTPKGS := cmocka
 DEBS     := pkg-config libzmq3-dev libuv1-dev libmsgpack-dev libsqlite3-dev \
-            libinih-dev libsystemd-dev libmicrohttpd-dev libcmocka-dev
+            libinih-dev libsystemd-dev libmicrohttpd-dev libcmocka-dev \
+            tzdata
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -17,7 +18,7 @@ SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 REL := build/rel
 SAN := build/san
 
-DAEMONS  := intake
+DAEMONS  := intake dispatch
 PROGRAMS := $(addprefix juli-,$(DAEMONS)) julictl
 
 # Goals that must not install anything.
@@ -37,6 +38,7 @@ TEST_SRC    := $(wildcard tests/test_*.c)
 TESTS       := $(patsubst tests/%.c,$(SAN)/tests/%,$(TEST_SRC))
 
 .PHONY: all run test clean help install uninstall
+.SECONDARY:
 all: $(addprefix bin/,$(PROGRAMS))
 
 help:
@@ -50,7 +52,8 @@ help:
 # flags it holds.
 build/deps.mk: Makefile
 	@mkdir -p build
-	@if ! pkg-config --exists $(PKGS) $(TESTPKGS) 2>/dev/null; then \
+	@if ! pkg-config --exists $(PKGS) $(TESTPKGS) 2>/dev/null || \
+	    [ ! -e /usr/share/zoneinfo/Asia/Shanghai ]; then \
 	  missing=$$(for d in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$d \
 	    2>/dev/null | grep -q '^install ok installed' || echo $$d; done); \
 	  echo "juli: installing Debian packages: $$missing"; \

@@ -2,7 +2,7 @@
  *
  *  Start-up order, and teardown in reverse:
  *
- *    1. command line and config       (nothing to undo)
+ *    1. command line, config, zone    (nothing to undo)
  *    2. store                         store_close
  *    3. loop, bus, metrics            bus_destroy, metrics_destroy
  *    4. service context               spec->stop
@@ -19,6 +19,7 @@
 
 #include "log.h"
 #include "notify.h"
+#include "period.h"
 
 #define CHECKPOINT_MS 1000
 
@@ -186,6 +187,12 @@ static void s_on_checkpoint(uv_timer_t *t)
 static int s_start(daemon_t *d, char *err, size_t errlen)
 {
     const config_daemon_t *me = d->self_cfg;
+    /* Periods are the community's, before anything reads local time. */
+    if (period_set_zone(d->config->timezone) < 0) {
+        snprintf(err, errlen, "[community] timezone: unknown zone: %s",
+                 d->config->timezone);
+        return -1;
+    }
     store_opts_t so = {.path = me->db,
                        .source = d->spec->name,
                        .synchronous_full = me->synchronous_full,

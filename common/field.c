@@ -178,6 +178,13 @@ int field_text(const field_map_t *m, const char *key, int required,
     size_t chars = field_utf8_chars(v->via.str.ptr, v->via.str.size);
     if (chars < 1 || chars > max_chars)
         return field_fail(m, key, "must be 1..%zu characters", max_chars);
+    /* Text is for people: no control characters but line breaks and tabs
+     * (they would garble terminals and logs). */
+    for (size_t i = 0; i < v->via.str.size; i++) {
+        unsigned char c = (unsigned char)v->via.str.ptr[i];
+        if ((c < 0x20 && c != '\n' && c != '\t' && c != '\r') || c == 0x7f)
+            return field_fail(m, key, "control character at byte %zu", i);
+    }
     out->ptr = v->via.str.ptr;
     out->len = v->via.str.size;
     return 1;

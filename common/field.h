@@ -46,7 +46,8 @@ int field_map(const field_map_t *m, const char *key, int required,
 int field_str(const field_map_t *m, const char *key, int required,
               size_t max_bytes, field_str_t *out);
 
-/* A str of 1..MAX_CHARS characters (UTF-8 code points). */
+/* A str of 1..MAX_CHARS characters (UTF-8 code points), without control
+ * characters other than tab, CR and LF. */
 int field_text(const field_map_t *m, const char *key, int required,
                size_t max_chars, field_str_t *out);
 

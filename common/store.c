@@ -34,7 +34,8 @@ static const char *const s_schema =
     "CREATE TABLE idem (id BLOB PRIMARY KEY, type TEXT NOT NULL,"
     " body BLOB NOT NULL, reply BLOB NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE offsets (upstream TEXT PRIMARY KEY,"
-    " seq INTEGER NOT NULL);";
+    " seq INTEGER NOT NULL);"
+    "CREATE TABLE counts (key TEXT PRIMARY KEY, n INTEGER NOT NULL);";
 
 struct store {
     sqlite3 *db;
@@ -44,7 +45,7 @@ struct store {
     size_t nstmts;
     sqlite3_stmt *begin, *commit, *rollback, *savepoint, *release,
         *rollback_to, *event_insert, *events_since, *idem_get, *idem_put,
-        *offset_get, *offset_set;
+        *offset_get, *offset_set, *count_add, *counts;
     uint64_t last_seq;      /* last seq appended */
     uint64_t seq_at_begin;  /* restored when the commit fails */
     uint64_t seq_at_savepoint;
@@ -164,6 +165,9 @@ static int s_prepare_own(store_t *self)
         {&self->offset_set, "INSERT INTO offsets (upstream, seq) VALUES (?, ?)"
                             " ON CONFLICT (upstream) DO UPDATE"
                             " SET seq = excluded.seq"},
+        {&self->count_add, "INSERT INTO counts (key, n) VALUES (?1, ?2)"
+                           " ON CONFLICT (key) DO UPDATE SET n = n + ?2"},
+        {&self->counts, "SELECT key, n FROM counts ORDER BY key"},
     };
     for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
         if (!(*own[i].slot = store_prepare(self, own[i].sql)))
@@ -273,18 +277,26 @@ int store_begin(store_t *self)
     return 0;
 }
 
-int store_commit(store_t *self)
+void store_rollback(store_t *self)
 {
-    assert(self->state == S_OPEN);
+    assert(self->state != S_IDLE);
     self->state = S_IDLE;
-    if (store_step(self, self->commit) == 0)
-        return 0;
-    /* A failed COMMIT may leave the transaction open: end it. */
+    /* A failed COMMIT may already have ended the transaction. */
     if (!sqlite3_get_autocommit(self->db))
-        sqlite3_step(self->rollback), sqlite3_reset(self->rollback);
+        store_step(self, self->rollback);
     self->last_seq = self->seq_at_begin;
     self->npending = 0;
     self->arena_len = 0;
+}
+
+int store_commit(store_t *self)
+{
+    assert(self->state == S_OPEN);
+    if (store_step(self, self->commit) == 0) {
+        self->state = S_IDLE;
+        return 0;
+    }
+    store_rollback(self);
     return -1;
 }
 
@@ -512,4 +524,26 @@ int store_offset_set(store_t *self, const char *upstream, uint64_t seq)
     sqlite3_bind_text(st, 1, upstream, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
     return store_step(self, st) < 0 ? -1 : 0;
+}
+
+/* -- counters -------------------------------------------------------------- */
+
+int store_count_add(store_t *self, const char *key, int64_t delta)
+{
+    assert(self->state != S_IDLE);
+    sqlite3_stmt *st = self->count_add;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, delta);
+    return store_step(self, st) < 0 ? -1 : 0;
+}
+
+int store_counts(store_t *self,
+                 void (*cb)(const char *key, int64_t n, void *arg), void *arg)
+{
+    sqlite3_stmt *st = self->counts;
+    int rc;
+    while ((rc = store_step(self, st)) == 1)
+        cb((const char *)sqlite3_column_text(st, 0),
+           sqlite3_column_int64(st, 1), arg);
+    return rc;
 }

@@ -15,6 +15,8 @@
  *       transaction as the effect; only successful replies are stored.
  *    5. An upstream's offset moves in the same transaction as the effect of
  *       the event it names.
+ *    6. Counters (requests by status, ...) move in the same transaction as
+ *       what they count, so reading them never scans a table.
  *
  *  The file is in WAL mode with synchronous=FULL unless configured NORMAL,
  *  and busy_timeout set for other readers (julictl backup, the sqlite3
@@ -71,6 +73,10 @@ int store_begin(store_t *self);
 /* COMMIT. Returns 0; or -1 after rolling the whole transaction back (then
  * the events appended in it are forgotten and seq is restored). */
 int store_commit(store_t *self);
+
+/* ROLLBACK of the whole transaction: its events are forgotten and seq is
+ * restored. */
+void store_rollback(store_t *self);
 
 /* SAVEPOINT around one request. Returns 0 or -1. */
 int store_savepoint(store_t *self);
@@ -135,5 +141,15 @@ int store_offset_get(store_t *self, const char *upstream, uint64_t *seq);
 /* Records SEQ as the last applied seq of UPSTREAM, in the open
  * transaction. Returns 0 or -1. */
 int store_offset_set(store_t *self, const char *upstream, uint64_t seq);
+
+/* -- counters -------------------------------------------------------------- */
+
+/* Moves counter KEY by DELTA, in the open transaction. Returns 0 or -1. */
+int store_count_add(store_t *self, const char *key, int64_t delta);
+
+/* Calls CB with every counter, in key order. Returns 0 or -1. */
+int store_counts(store_t *self,
+                 void (*cb)(const char *key, int64_t n, void *arg),
+                 void *arg);
 
 #endif

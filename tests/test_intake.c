@@ -16,7 +16,7 @@
 
 #include "harness.h"
 
-static h_daemon_t s_d;
+static h_stack_t s_stack;
 
 /* The tree every test may use: one community, one grid, two compounds,
  * three stairwells. */
@@ -49,16 +49,16 @@ static void s_define_tree(client_t *c)
 static int s_setup(void **state)
 {
     (void)state;
-    h_daemon_init(&s_d, "intake");
-    h_daemon_start(&s_d);
-    s_define_tree(s_d.client);
+    h_stack_init(&s_stack);
+    h_daemon_start(&s_stack.intake);
+    s_define_tree(s_stack.intake.client);
     return 0;
 }
 
 static int s_teardown(void **state)
 {
     (void)state;
-    h_daemon_cleanup(&s_d);
+    h_stack_cleanup(&s_stack);
     return 0;
 }
 
@@ -67,7 +67,7 @@ static int s_teardown(void **state)
 static void test_health(void **state)
 {
     (void)state;
-    const msgpack_object *r = h_call(s_d.client, "{\"type\":\"health\"}");
+    const msgpack_object *r = h_call(s_stack.intake.client, "{\"type\":\"health\"}");
     h_expect_ok(r);
     assert_string_equal(h_str(r, "service"), "intake");
     assert_true(h_int(r, "last_seq") >= 8); /* the tree's events */
@@ -79,7 +79,7 @@ static void test_events_since(void **state)
 {
     (void)state;
     const msgpack_object *r = h_call(
-        s_d.client,
+        s_stack.intake.client,
         "{\"type\":\"events.since\",\"body\":{\"after\":0,\"limit\":3}}");
     h_expect_ok(r);
     assert_int_equal(h_get(r, "events")->via.array.size, 3);
@@ -90,16 +90,16 @@ static void test_events_since(void **state)
     assert_string_equal(h_str(r, "events[0].data.code"), "HCZ");
     assert_true(h_int(r, "events[0].ts") > 1700000000000LL);
     int64_t last = h_int(r, "last_seq");
-    r = h_call(s_d.client,
+    r = h_call(s_stack.intake.client,
                "{\"type\":\"events.since\",\"body\":{\"after\":%lld}}",
                (long long)last);
     h_expect_ok(r);
     assert_int_equal(h_get(r, "events")->via.array.size, 0);
-    r = h_call(s_d.client,
+    r = h_call(s_stack.intake.client,
                "{\"type\":\"events.since\",\"body\":{\"after\":0,"
                "\"limit\":99999999}}");
     h_expect_ok(r); /* clamped, not refused */
-    h_expect_error(h_call(s_d.client, "{\"type\":\"events.since\"}"),
+    h_expect_error(h_call(s_stack.intake.client, "{\"type\":\"events.since\"}"),
                    "invalid", "body.after: missing");
 }
 
@@ -108,7 +108,7 @@ static void test_events_since(void **state)
 static void test_grid_define_rules(void **state)
 {
     (void)state;
-    client_t *c = s_d.client;
+    client_t *c = s_stack.intake.client;
     h_expect_error(h_call(c, "{\"type\":\"grid.define\",\"id\":\"g-1\","
                              "\"body\":{\"code\":\"X1\",\"name\":\"x\","
                              "\"kind\":\"stairwell\",\"parent\":\"G1\"}}"),
@@ -143,7 +143,7 @@ static void test_grid_define_rules(void **state)
 static void test_submit_resolves_chain(void **state)
 {
     (void)state;
-    client_t *c = s_d.client;
+    client_t *c = s_stack.intake.client;
     const msgpack_object *r = h_call(
         c, "{\"type\":\"request.submit\",\"id\":\"s-chain\",\"body\":{"
            "\"text\":\"楼道里的灯坏了\",\"channel\":\"app\","
@@ -189,7 +189,7 @@ static void test_submit_resolves_chain(void **state)
 static void test_submit_suggests_category(void **state)
 {
     (void)state;
-    client_t *c = s_d.client;
+    client_t *c = s_stack.intake.client;
     const msgpack_object *r = h_call(
         c, "{\"type\":\"request.submit\",\"id\":\"s-suggest\",\"body\":{"
            "\"text\":\"3号楼楼道堆放垃圾很久没人清扫\","
@@ -208,7 +208,7 @@ static void test_submit_suggests_category(void **state)
 static void test_triage_and_classify(void **state)
 {
     (void)state;
-    client_t *c = s_d.client;
+    client_t *c = s_stack.intake.client;
     /* No keyword, no grid: triage. */
     const msgpack_object *r = h_call(
         c, "{\"type\":\"request.submit\",\"id\":\"s-triage\",\"body\":{"
@@ -248,7 +248,7 @@ static void test_triage_and_classify(void **state)
 static void test_cancel(void **state)
 {
     (void)state;
-    client_t *c = s_d.client;
+    client_t *c = s_stack.intake.client;
     const msgpack_object *r = h_call(
         c, "{\"type\":\"request.submit\",\"id\":\"s-cancel\",\"body\":{"
            "\"text\":\"邻居吵架\",\"channel\":\"app\","
@@ -273,7 +273,7 @@ static void test_cancel(void **state)
 static void test_submit_validation(void **state)
 {
     (void)state;
-    client_t *c = s_d.client;
+    client_t *c = s_stack.intake.client;
     static const struct {
         const char *body, *detail;
     } cases[] = {
@@ -343,7 +343,7 @@ static void test_submit_validation(void **state)
 static void test_envelope_errors(void **state)
 {
     (void)state;
-    client_t *c = s_d.client;
+    client_t *c = s_stack.intake.client;
     h_expect_error(h_call(c, "{\"id\":\"e-1\"}"), "invalid", "type: missing");
     h_expect_error(h_call(c, "{\"type\":\"request.fly\",\"id\":\"e-2\"}"),
                    "unknown_type", "request.fly");
@@ -370,7 +370,7 @@ static void test_envelope_errors(void **state)
 static void test_garbage(void **state)
 {
     (void)state;
-    client_t *c = s_d.client;
+    client_t *c = s_stack.intake.client;
     static const struct {
         const char *bytes;
         size_t len;
@@ -430,7 +430,7 @@ static void test_garbage(void **state)
 static void test_idempotency(void **state)
 {
     (void)state;
-    client_t *c = s_d.client;
+    client_t *c = s_stack.intake.client;
     const char *req = "{\"type\":\"request.submit\",\"id\":\"idem-1\","
                       "\"body\":{\"text\":\"井盖松动\",\"channel\":\"app\","
                       "\"location\":{\"grid\":\"G2\"}}}";
@@ -470,7 +470,7 @@ static void test_idempotency(void **state)
 static void test_list_and_stats(void **state)
 {
     (void)state;
-    client_t *c = s_d.client;
+    client_t *c = s_stack.intake.client;
     for (int i = 0; i < 5; i++)
         h_expect_ok(h_call(c,
                            "{\"type\":\"request.submit\",\"id\":\"l-%d\","
@@ -533,25 +533,26 @@ static void test_list_and_stats(void **state)
 static void test_idempotency_survives_restart(void **state)
 {
     (void)state;
-    h_daemon_t d;
-    h_daemon_init(&d, "intake");
-    h_daemon_start(&d);
-    s_define_tree(d.client);
+    h_stack_t st;
+    h_stack_init(&st);
+    h_daemon_t *d = &st.intake;
+    h_daemon_start(d);
+    s_define_tree(d->client);
     const char *req = "{\"type\":\"request.submit\",\"id\":\"r-1\","
                       "\"body\":{\"text\":\"电梯坏了\",\"channel\":\"app\","
                       "\"location\":{\"grid\":\"G1\"}}}";
-    const msgpack_object *r = h_call(d.client, "%s", req);
+    const msgpack_object *r = h_call(d->client, "%s", req);
     h_expect_ok(r);
     char ref[32];
     snprintf(ref, sizeof ref, "%s", h_str(r, "ref"));
-    assert_int_equal(WEXITSTATUS(h_daemon_signal(&d, SIGTERM)), 0);
-    h_daemon_start(&d);
-    r = h_call(d.client, "%s", req);
+    assert_int_equal(WEXITSTATUS(h_daemon_signal(d, SIGTERM)), 0);
+    h_daemon_start(d);
+    r = h_call(d->client, "%s", req);
     h_expect_ok(r);
     assert_string_equal(h_str(r, "ref"), ref);
-    r = h_call(d.client, "{\"type\":\"stats\"}");
+    r = h_call(d->client, "{\"type\":\"stats\"}");
     assert_int_equal(h_int(r, "requests.total"), 1);
-    h_daemon_cleanup(&d);
+    h_stack_cleanup(&st);
 }
 
 #define BURST 3000
@@ -562,10 +563,11 @@ static void test_idempotency_survives_restart(void **state)
 static void test_kill9_burst(void **state)
 {
     (void)state;
-    h_daemon_t d;
-    h_daemon_init(&d, "intake");
-    h_daemon_start(&d);
-    s_define_tree(d.client);
+    h_stack_t st;
+    h_stack_init(&st);
+    h_daemon_t *d = &st.intake;
+    h_daemon_start(d);
+    s_define_tree(d->client);
     char **acked = calloc(BURST, sizeof *acked);
     pack_t p;
     pack_init(&p);
@@ -578,7 +580,7 @@ static void test_kill9_burst(void **state)
                  i, i);
         pack_reset(&p);
         h_json(&p, json);
-        assert_int_equal(client_send(d.client, pack_data(&p),
+        assert_int_equal(client_send(d->client, pack_data(&p),
                                      pack_size(&p)),
                          0);
     }
@@ -587,22 +589,22 @@ static void test_kill9_burst(void **state)
     char err[256];
     int got = 0;
     while (got < BURST / 3 &&
-           client_recv(d.client, &reply, err, sizeof err) == 0) {
+           client_recv(d->client, &reply, err, sizeof err) == 0) {
         if (!h_ok(&reply))
             fail_msg("burst: %s", h_str(&reply, "detail"));
         int i = atoi(h_str(&reply, "id") + 2);
         acked[i] = strdup(h_str(&reply, "ref"));
         got++;
     }
-    int status = h_daemon_signal(&d, SIGKILL);
+    int status = h_daemon_signal(d, SIGKILL);
     assert_true(WIFSIGNALED(status));
     assert_true(got >= BURST / 3);
 
-    h_daemon_start(&d);
+    h_daemon_start(d);
     char **refs = calloc(BURST, sizeof *refs);
     for (int i = 0; i < BURST; i++) {
         const msgpack_object *r = h_call(
-            d.client,
+            d->client,
             "{\"type\":\"request.submit\",\"id\":\"k-%d\",\"body\":{"
             "\"text\":\"楼道垃圾 %d\",\"channel\":\"app\","
             "\"location\":{\"stairwell\":\"S111\"}}}",
@@ -616,14 +618,14 @@ static void test_kill9_burst(void **state)
     for (int i = 0; i < BURST; i++)
         for (int j = i + 1; j < BURST && j < i + 50; j++)
             assert_string_not_equal(refs[i], refs[j]);
-    const msgpack_object *r = h_call(d.client, "{\"type\":\"stats\"}");
+    const msgpack_object *r = h_call(d->client, "{\"type\":\"stats\"}");
     assert_int_equal(h_int(r, "requests.total"), BURST);
 
     /* The log: gapless, one request.accepted per ref. */
     char *seen = calloc(BURST + 1, 1);
     int64_t after = 0, accepted = 0;
     for (;;) {
-        r = h_call(d.client,
+        r = h_call(d->client,
                    "{\"type\":\"events.since\",\"body\":{\"after\":%lld,"
                    "\"limit\":10000}}",
                    (long long)after);
@@ -652,7 +654,7 @@ static void test_kill9_burst(void **state)
         free(acked[i]), free(refs[i]);
     free(acked), free(refs), free(seen);
     pack_free(&p);
-    h_daemon_cleanup(&d);
+    h_stack_cleanup(&st);
 }
 
 static void test_command_line(void **state)
@@ -677,9 +679,9 @@ static void test_refuses_bad_start(void **state)
     (void)state;
     char out[4096], ini[320];
     /* A config with a typo names the line. */
-    h_daemon_t d;
-    h_daemon_init(&d, "intake");
-    snprintf(ini, sizeof ini, "%s/bad.ini", d.dir);
+    h_stack_t st;
+    h_stack_init(&st);
+    snprintf(ini, sizeof ini, "%s/bad.ini", st.dir);
     FILE *f = fopen(ini, "w");
     fprintf(f, "[points]\nper_hour = ten\n");
     fclose(f);
@@ -688,15 +690,15 @@ static void test_refuses_bad_start(void **state)
     assert_non_null(strstr(out, "bad.ini:2"));
     /* A port already taken: one line, non-zero, nothing half-started. */
     char db[320];
-    snprintf(db, sizeof db, "%s/x.db", d.dir);
-    const char *taken[] = {"--api", s_d.api, "--metrics", "off", "--db", db,
+    snprintf(db, sizeof db, "%s/x.db", st.dir);
+    const char *taken[] = {"--api", s_stack.intake.api, "--metrics", "off", "--db", db,
                            NULL};
     int rc = h_run("intake", taken, out, sizeof out);
     assert_int_not_equal(rc, 0);
     assert_non_null(strstr(out, "cannot bind"));
     assert_non_null(strchr(out, '\n'));
     assert_null(strchr(strchr(out, '\n') + 1, '\n')); /* one line */
-    h_daemon_cleanup(&d);
+    h_stack_cleanup(&st);
 }
 
 int main(void)

@@ -5,7 +5,8 @@
  *  by intake_start once the store is open and lives until intake_stop.
  *
  *  Modules: grid.c (the tree and location → chain), request.c (submit,
- *  classify, cancel, get, list and the status counts), main.c (wiring).
+ *  classify, cancel, get, list and the status counts), progress.c
+ *  (dispatch's events → request status), main.c (wiring).
  */
 #ifndef JULI_INTAKE_H
 #define JULI_INTAKE_H
@@ -15,6 +16,7 @@
 #include "api.h"
 #include "config.h"
 #include "daemon.h"
+#include "follow.h"
 #include "store.h"
 
 /* Node kinds, in tree order: a node's parent is of the kind before it. */
@@ -42,9 +44,10 @@ typedef struct {
     sqlite3_stmt *node_get, *node_put;
     /* request.c */
     sqlite3_stmt *req_insert, *req_get, *req_by_ref, *req_update,
-        *req_status, *timeline_add, *timeline_get, *count_add, *counts,
-        *list_all, *list_status, *list_grid, *list_category;
+        *req_status, *timeline_add, *timeline_get, *list_all, *list_status, *list_grid, *list_category;
     pack_t data; /* an event's data, reused */
+    daemon_t *daemon;
+    follow_t *dispatch; /* dispatch's events: the requests' progress */
 } intake_t;
 
 /* The schema steps, in order (NULL-ended). */
@@ -74,5 +77,14 @@ api_status_t request_cancel(api_req_t *req, void *ctx);
 api_status_t request_get(api_req_t *req, void *ctx);
 api_status_t request_list(api_req_t *req, void *ctx);
 api_status_t request_stats(api_req_t *req, void *ctx);
+
+/* Records dispatch's progress on the request REF: moves it to STATUS (NULL:
+ * a timeline note only) unless it was cancelled. Returns 0 (also for an
+ * unknown ref, skipped), -1 on a store error. */
+int request_progress(intake_t *in, field_str_t ref, const char *status,
+                     const char *note, uint64_t ts);
+
+/* progress.c: applies one of dispatch's events (a follow_t apply hook). */
+int progress_apply(void *ctx, const follow_event_t *e);
 
 #endif

@@ -2,7 +2,8 @@
  *
  *  main wires the service into the common daemon: its schema, its routes
  *  and its context. The daemon's life (config, store, sockets, signals) is
- *  common/daemon.c; the service's logic is grid.c and request.c.
+ *  common/daemon.c; the service's logic is grid.c, request.c and
+ *  progress.c, which follows dispatch's events.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,7 @@
 #include "intake.h"
 
 const char *const intake_migrations[] = {
-    /* 1: the grid tree, requests, their timelines and status counts */
+    /* 1: the grid tree, requests and their timelines */
     "CREATE TABLE grid (code TEXT PRIMARY KEY, name TEXT NOT NULL,"
     " kind INTEGER NOT NULL, parent TEXT REFERENCES grid (code));"
     "CREATE TABLE requests (rid INTEGER PRIMARY KEY, status TEXT NOT NULL,"
@@ -25,8 +26,7 @@ const char *const intake_migrations[] = {
     "CREATE INDEX requests_category ON requests (category, rid);"
     "CREATE TABLE timeline (rid INTEGER NOT NULL, ts INTEGER NOT NULL,"
     " status TEXT NOT NULL, note TEXT);"
-    "CREATE INDEX timeline_rid ON timeline (rid);"
-    "CREATE TABLE counts (status TEXT PRIMARY KEY, n INTEGER NOT NULL);",
+    "CREATE INDEX timeline_rid ON timeline (rid);",
     NULL,
 };
 
@@ -41,6 +41,15 @@ static const api_route_t s_routes[] = {
     {NULL, NULL, 0},
 };
 
+static void s_stop(void *ctx);
+
+static void s_committed(void *ctx)
+{
+    intake_t *in = ctx;
+    if (daemon_api(in->daemon))
+        api_publish_committed(daemon_api(in->daemon));
+}
+
 static void *s_start(daemon_t *d, char *err, size_t errlen)
 {
     intake_t *in = calloc(1, sizeof *in);
@@ -48,13 +57,26 @@ static void *s_start(daemon_t *d, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    in->daemon = d;
     in->config = daemon_config(d);
     in->store = daemon_store(d);
     pack_init(&in->data);
     if (grid_prepare(in) < 0 || request_prepare(in) < 0) {
         snprintf(err, errlen, "cannot prepare the store's statements");
-        pack_free(&in->data);
-        free(in);
+        s_stop(in);
+        return NULL;
+    }
+    const config_t *cfg = in->config;
+    follow_opts_t fo = {.upstream = "dispatch",
+                        .api_endpoint = cfg->dispatch.api,
+                        .events_endpoint = cfg->dispatch.events,
+                        .apply = progress_apply,
+                        .committed = s_committed,
+                        .ctx = in};
+    in->dispatch = follow_new(daemon_loop(d), daemon_bus(d), in->store,
+                              daemon_metrics(d), &fo, err, errlen);
+    if (!in->dispatch) {
+        s_stop(in);
         return NULL;
     }
     return in;
@@ -63,6 +85,7 @@ static void *s_start(daemon_t *d, char *err, size_t errlen)
 static void s_stop(void *ctx)
 {
     intake_t *in = ctx;
+    follow_destroy(&in->dispatch);
     pack_free(&in->data);
     free(in);
 }

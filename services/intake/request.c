@@ -10,8 +10,8 @@
  *        └──────request_cancel────────┴──> cancelled   (until resolved)
  *
  *  The statuses after accepted follow dispatch's events. Every change
- *  writes a timeline row and moves the status counts (table counts), in
- *  the same savepoint as its event, so stats never scan the requests.
+ *  writes a timeline row and moves the status counters (store_count_add),
+ *  in the same savepoint as its event, so stats never scan the requests.
  *  A ref is "R" and the row id in eight or more digits: refs never repeat.
  */
 #include "intake.h"
@@ -78,13 +78,8 @@ int request_prepare(intake_t *in)
     in->timeline_get = store_prepare(
         in->store, "SELECT ts, status, note FROM timeline WHERE rid = ?"
                    " ORDER BY rowid");
-    in->count_add = store_prepare(
-        in->store, "INSERT INTO counts (status, n) VALUES (?1, ?2)"
-                   " ON CONFLICT (status) DO UPDATE SET n = n + ?2");
-    in->counts = store_prepare(in->store, "SELECT status, n FROM counts");
     return in->req_insert && in->req_update && in->req_status &&
-                   in->timeline_add && in->timeline_get && in->count_add &&
-                   in->counts
+                   in->timeline_add && in->timeline_get
                ? 0
                : -1;
 }
@@ -167,9 +162,9 @@ static int s_timeline(intake_t *in, int64_t rid, uint64_t ts,
 
 static int s_count(intake_t *in, const char *status, int delta)
 {
-    sqlite3_bind_text(in->count_add, 1, status, -1, SQLITE_STATIC);
-    sqlite3_bind_int(in->count_add, 2, delta);
-    return store_step(in->store, in->count_add);
+    char key[32];
+    snprintf(key, sizeof key, "requests.%s", status);
+    return store_count_add(in->store, key, delta);
 }
 
 /* Moves request RID from status FROM to TO with a timeline NOTE. */
@@ -508,6 +503,27 @@ api_status_t request_cancel(api_req_t *req, void *ctx)
     return API_OK;
 }
 
+/* -- dispatch's progress --------------------------------------------------- */
+
+int request_progress(intake_t *in, field_str_t ref, const char *status,
+                     const char *note, uint64_t ts)
+{
+    int64_t rid = 0;
+    for (size_t i = 1; i < ref.len && i < 19; i++)
+        rid = rid * 10 + (ref.ptr[i] - '0');
+    int rc = s_load(in, rid);
+    if (rc <= 0)
+        return rc; /* not ours: skipped */
+    char was[16];
+    snprintf(was, sizeof was, "%s", sqlite3_column_text(in->req_get, 1));
+    store_reset(in->req_get);
+    /* A cancelled request keeps its status: dispatch may still be
+     * reporting what happened before it heard of the cancel. */
+    if (!status || strcmp(was, "cancelled") == 0 || strcmp(was, status) == 0)
+        return s_timeline(in, rid, ts, was, note) < 0 ? -1 : 0;
+    return s_move(in, rid, was, status, ts, note);
+}
+
 /* -- queries --------------------------------------------------------------- */
 
 api_status_t request_get(api_req_t *req, void *ctx)
@@ -593,18 +609,20 @@ api_status_t request_list(api_req_t *req, void *ctx)
                   : API_OK;
 }
 
+static void s_stat(const char *key, int64_t n, void *arg)
+{
+    int64_t *counts = arg;
+    for (int i = 0; s_statuses[i]; i++)
+        if (strncmp(key, "requests.", 9) == 0 &&
+            strcmp(key + 9, s_statuses[i]) == 0)
+            counts[i] = n;
+}
+
 api_status_t request_stats(api_req_t *req, void *ctx)
 {
     intake_t *in = ctx;
     int64_t n[8] = {0}, total = 0;
-    int rc;
-    while ((rc = store_step(in->store, in->counts)) == 1) {
-        const char *s = (const char *)sqlite3_column_text(in->counts, 0);
-        for (int i = 0; s_statuses[i]; i++)
-            if (strcmp(s, s_statuses[i]) == 0)
-                n[i] = sqlite3_column_int64(in->counts, 1);
-    }
-    if (rc < 0)
+    if (store_counts(in->store, s_stat, n) < 0)
         return api_fail(req, API_UNAVAILABLE, "store: cannot read");
     pack_t *r = api_reply(req, 2);
     pack_str(r, "requests");

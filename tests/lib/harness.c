@@ -40,42 +40,48 @@ int h_free_port(void)
     return ntohs(a.sin_port);
 }
 
-void h_daemon_init(h_daemon_t *d, const char *name)
+void h_stack_init(h_stack_t *s)
 {
-    memset(d, 0, sizeof *d);
-    d->name = name;
-    snprintf(d->dir, sizeof d->dir, "/tmp/juli-test-%s-XXXXXX", name);
-    if (!mkdtemp(d->dir))
+    memset(s, 0, sizeof *s);
+    snprintf(s->dir, sizeof s->dir, "/tmp/juli-test-XXXXXX");
+    if (!mkdtemp(s->dir))
         fail_msg("mkdtemp: %s", strerror(errno));
-    snprintf(d->api, sizeof d->api, "tcp://127.0.0.1:%d", h_free_port());
-    snprintf(d->events, sizeof d->events, "tcp://127.0.0.1:%d",
-             h_free_port());
+    h_daemon_t *all[] = {&s->intake, &s->dispatch, &s->scoring};
+    const char *names[] = {"intake", "dispatch", "scoring"};
+    for (int i = 0; i < 3; i++) {
+        all[i]->name = names[i];
+        all[i]->stack = s;
+        snprintf(all[i]->api, sizeof all[i]->api, "tcp://127.0.0.1:%d",
+                 h_free_port());
+        snprintf(all[i]->events, sizeof all[i]->events,
+                 "tcp://127.0.0.1:%d", h_free_port());
+    }
 }
 
-static void s_write_config(h_daemon_t *d)
+static void s_write_config(h_stack_t *s)
 {
     char path[320];
-    snprintf(path, sizeof path, "%s/juli.ini", d->dir);
+    snprintf(path, sizeof path, "%s/juli.ini", s->dir);
     FILE *f = fopen(path, "w");
     if (!f)
         fail_msg("%s: %s", path, strerror(errno));
-    fprintf(f, "[%s]\napi = %s\nevents = %s\ndb = %s/%s.db\n", d->name,
-            d->api, d->events, d->dir, d->name);
-    if (d->metrics_port)
-        fprintf(f, "metrics = 127.0.0.1:%d\n", d->metrics_port);
-    else
-        fprintf(f, "metrics = off\n");
-    fprintf(f, "%s\n", d->extra_config);
+    h_daemon_t *all[] = {&s->intake, &s->dispatch, &s->scoring};
+    for (int i = 0; i < 3; i++)
+        fprintf(f, "[%s]\napi = %s\nevents = %s\ndb = %s/%s.db\n"
+                   "metrics = off\n\n",
+                all[i]->name, all[i]->api, all[i]->events, s->dir,
+                all[i]->name);
+    fprintf(f, "%s\n", s->extra_config);
     fclose(f);
 }
 
 static void s_dump_log(const h_daemon_t *d)
 {
     char path[320], line[512];
-    snprintf(path, sizeof path, "%s/stderr.log", d->dir);
+    snprintf(path, sizeof path, "%s/%s.log", d->stack->dir, d->name);
     FILE *f = fopen(path, "r");
     while (f && fgets(line, sizeof line, f))
-        fprintf(stderr, "  | %s", line);
+        fprintf(stderr, "  %s| %s", d->name, line);
     if (f)
         fclose(f);
 }
@@ -84,9 +90,9 @@ void h_daemon_start(h_daemon_t *d)
 {
     char bin[256], conf[320], log[320];
     snprintf(bin, sizeof bin, "%s/juli-%s", s_bin_dir(), d->name);
-    snprintf(conf, sizeof conf, "%s/juli.ini", d->dir);
-    snprintf(log, sizeof log, "%s/stderr.log", d->dir);
-    s_write_config(d);
+    snprintf(conf, sizeof conf, "%s/juli.ini", d->stack->dir);
+    snprintf(log, sizeof log, "%s/%s.log", d->stack->dir, d->name);
+    s_write_config(d->stack);
     d->pid = fork();
     if (d->pid == 0) {
         /* The daemon dies with the test, whatever the test's fate. */
@@ -102,6 +108,7 @@ void h_daemon_start(h_daemon_t *d)
         int status;
         if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
             s_dump_log(d);
+            d->pid = 0;
             fail_msg("juli-%s exited at start (status %d)", d->name,
                      status);
         }
@@ -135,20 +142,37 @@ int h_daemon_signal(h_daemon_t *d, int sig)
     return status;
 }
 
-void h_daemon_cleanup(h_daemon_t *d)
+void h_stack_cleanup(h_stack_t *s)
 {
-    if (d->pid > 0) {
-        int status = h_daemon_signal(d, SIGTERM);
+    h_daemon_t *all[] = {&s->intake, &s->dispatch, &s->scoring};
+    for (int i = 0; i < 3; i++) {
+        if (all[i]->pid <= 0)
+            continue;
+        int status = h_daemon_signal(all[i], SIGTERM);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            s_dump_log(d);
+            s_dump_log(all[i]);
             fail_msg("juli-%s did not exit 0 on SIGTERM (status %d)",
-                     d->name, status);
+                     all[i]->name, status);
         }
     }
     char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d->dir);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
     if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", d->dir);
+        fprintf(stderr, "cannot remove %s\n", s->dir);
+}
+
+void h_wait_str(h_daemon_t *d, const char *request, const char *path,
+                const char *want)
+{
+    const char *got = "";
+    for (int i = 0; i < 200; i++) {
+        got = h_str(h_call(d->client, "%s", request), path);
+        if (strcmp(got, want) == 0)
+            return;
+        usleep(50000);
+    }
+    fail_msg("%s of %s: waited for '%s', still '%s'", path, request, want,
+             got);
 }
 
 int h_run(const char *name, const char *const *argv, char *err,

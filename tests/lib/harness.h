@@ -15,29 +15,42 @@
 #include "client.h"
 #include "pack.h"
 
+typedef struct h_stack h_stack_t;
+
 typedef struct {
     const char *name; /* "intake" */
-    char dir[256];    /* the state dir (created by h_daemon_new) */
     char api[64], events[64];
-    char extra_config[2048]; /* appended to the generated juli.ini */
-    int metrics_port;        /* 0: metrics off */
-    pid_t pid;
+    pid_t pid; /* 0 when not running */
     client_t *client;
+    h_stack_t *stack;
 } h_daemon_t;
 
-/* A fresh state dir and free ports for the daemon NAME; not started. */
-void h_daemon_init(h_daemon_t *d, const char *name);
+/* The three daemons of one stack: one state dir, one juli.ini naming free
+ * ports for all three, so each follows the others of its own stack. */
+struct h_stack {
+    char dir[256];
+    char extra_config[4096]; /* appended to the generated juli.ini */
+    h_daemon_t intake, dispatch, scoring;
+};
 
-/* Writes DIR/juli.ini and starts the daemon; waits until it answers
- * health. */
+/* A fresh state dir and free ports; nothing started. */
+void h_stack_init(h_stack_t *s);
+
+/* Writes the stack's juli.ini and starts the daemon; waits until it
+ * answers health. */
 void h_daemon_start(h_daemon_t *d);
 
-/* Sends SIG and waits for the process; returns its exit status as
- * waitpid's status. */
+/* Sends SIG and waits for the process; returns its waitpid status. */
 int h_daemon_signal(h_daemon_t *d, int sig);
 
-/* Stops with SIGTERM (asserting exit 0) and removes the state dir. */
-void h_daemon_cleanup(h_daemon_t *d);
+/* Stops every running daemon with SIGTERM (asserting exit 0) and removes
+ * the state dir. */
+void h_stack_cleanup(h_stack_t *s);
+
+/* Polls PATH of the reply to REQUEST (JSON) on D until it equals WANT, for
+ * at most 10 s; fails the test with the last value otherwise. */
+void h_wait_str(h_daemon_t *d, const char *request, const char *path,
+                const char *want);
 
 /* Runs the daemon's binary with ARGV (NULL-terminated, without argv[0]),
  * capturing stderr into ERR; returns its exit code. */

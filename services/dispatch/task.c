@@ -1,0 +1,1033 @@
+/*  task: one request's task, from dispatch (下单) to the follow-up visit.
+ *  A request has one task for its whole life.
+ *
+ *                 request.accepted (s_create)
+ *                          │
+ *            nobody yet    v    somebody on the route
+ *   PENDING <──────── (routing) ────────> ASSIGNED <───────────────────┐
+ *      │  task_retry_pending                │  │  decline, escalate,    │
+ *      └─────────────────────────────────>  │  │  deadline: next one ───┘
+ *                                 task_accept│
+ *                                            v
+ *                                        ACCEPTED ── escalate, deadline ──> ASSIGNED
+ *                                            │ task_resolve
+ *                                            v
+ *                                        RESOLVED ── follow-up unsatisfied ──> ASSIGNED
+ *                                            │ follow-up satisfied/basically     (routed
+ *                                            v                                   again)
+ *                                         CLOSED ── task.reopen ──> ASSIGNED (routed again)
+ *
+ *   PENDING, ASSIGNED, ACCEPTED, RESOLVED ── request.cancelled ──> CANCELLED
+ *
+ *  Every move is checked against s_moves (s_may): a request that asks for
+ *  a move its task's state does not allow gets `conflict` and changes
+ *  nothing. Each move writes the task row, its events and its rate facts
+ *  in the caller's savepoint.
+ */
+#include "dispatch.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+typedef enum {
+    ST_PENDING,
+    ST_ASSIGNED,
+    ST_ACCEPTED,
+    ST_RESOLVED,
+    ST_CLOSED,
+    ST_CANCELLED,
+    ST_COUNT
+} state_t;
+
+static const char *const s_states[] = {"pending",  "assigned", "accepted",
+                                       "resolved", "closed",   "cancelled",
+                                       NULL};
+
+typedef enum {
+    MV_ROUTE,    /* (re)assign: routing, decline, escalation, deadline */
+    MV_ACCEPT,   /* task_accept */
+    MV_RESOLVE,  /* task_resolve */
+    MV_FOLLOWUP, /* task_followup (closes or reopens) */
+    MV_REOPEN,   /* task_reopen */
+    MV_CANCEL,   /* task_request_cancelled */
+    MV_COUNT
+} move_t;
+
+/* Which states each move may start from. */
+static const unsigned s_moves[MV_COUNT] = {
+    [MV_ROUTE] = 1u << ST_PENDING | 1u << ST_ASSIGNED | 1u << ST_ACCEPTED,
+    [MV_ACCEPT] = 1u << ST_ASSIGNED,
+    [MV_RESOLVE] = 1u << ST_ACCEPTED,
+    [MV_FOLLOWUP] = 1u << ST_RESOLVED,
+    [MV_REOPEN] = 1u << ST_CLOSED,
+    [MV_CANCEL] = 1u << ST_PENDING | 1u << ST_ASSIGNED | 1u << ST_ACCEPTED |
+                  1u << ST_RESOLVED,
+};
+
+static int s_may(state_t from, move_t mv)
+{
+    return (s_moves[mv] >> from) & 1u;
+}
+
+static const char *const s_satisfaction[] = {"satisfied", "basically",
+                                             "unsatisfied", NULL};
+
+/* A task as loaded from its row. */
+typedef struct {
+    route_ctx_t r;
+    char ref[24];
+    int urgency;
+    state_t state;
+    assignee_t a;
+    int64_t assigned_at, accept_by, resolve_by, accepted_at, resolved_at;
+    int64_t assign_fact;
+    int stuck;
+} task_t;
+
+#define TASK_COLS                                                           \
+    "task, ref, category, urgency, community, grid, compound, stairwell,"  \
+    " status, rank, a_kind, a_id, a_name, a_role, a_node, assigned_at,"    \
+    " accept_by, resolve_by, accepted_at, resolved_at, assign_fact,"       \
+    " stuck, result, participants, difficulty, professional,"              \
+    " satisfaction, solved, resolved_by, created, updated"
+
+int task_prepare(dispatch_t *dp)
+{
+    store_t *s = dp->store;
+    dp->task_insert = store_prepare(
+        s, "INSERT INTO tasks (ref, category, urgency, community, grid,"
+           " compound, stairwell, status, rank, created, updated)"
+           " VALUES (?,?,?,?,?,?,?, 'pending', ?, ?9, ?9)");
+    dp->task_get =
+        store_prepare(s, "SELECT " TASK_COLS " FROM tasks WHERE task = ?");
+    dp->task_by_ref =
+        store_prepare(s, "SELECT task FROM tasks WHERE ref = ?");
+    dp->task_assign = store_prepare(
+        s, "UPDATE tasks SET status = ?2, rank = ?3, a_kind = ?4, a_id = ?5,"
+           " a_name = ?6, a_role = ?7, a_node = ?8, assigned_at = ?9,"
+           " accept_by = ?10, resolve_by = ?11, accepted_at = NULL,"
+           " due = ?12, stuck = 0, assign_fact = ?13, updated = ?9"
+           " WHERE task = ?1");
+    dp->task_set_status = store_prepare(
+        s, "UPDATE tasks SET status = ?2, due = ?3, stuck = ?4,"
+           " updated = ?5 WHERE task = ?1");
+    dp->task_accept = store_prepare(
+        s, "UPDATE tasks SET status = 'accepted', accepted_at = ?2,"
+           " due = resolve_by, updated = ?2 WHERE task = ?1");
+    dp->task_resolve = store_prepare(
+        s, "UPDATE tasks SET status = 'resolved', resolved_at = ?2,"
+           " due = NULL, result = ?3, participants = ?4, difficulty = ?5,"
+           " professional = ?6, resolved_by = ?7, updated = ?2"
+           " WHERE task = ?1");
+    dp->task_close = store_prepare(
+        s, "UPDATE tasks SET status = ?2, satisfaction = ?3, solved = ?4,"
+           " updated = ?5 WHERE task = ?1");
+    dp->tried_add = store_prepare(
+        s, "INSERT OR IGNORE INTO tried (task, unit) VALUES (?, ?)");
+    dp->tried_clear = store_prepare(s, "DELETE FROM tried WHERE task = ?");
+    dp->pending = store_prepare(
+        s, "SELECT task FROM tasks WHERE status = 'pending' ORDER BY task");
+    dp->task_list = store_prepare(
+        s, "SELECT " TASK_COLS " FROM tasks WHERE task > ?4"
+           " AND (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR a_id = ?2)"
+           " AND (?3 IS NULL OR grid = ?3) ORDER BY task LIMIT ?5");
+    return dp->task_insert && dp->task_get && dp->task_by_ref &&
+                   dp->task_assign && dp->task_set_status &&
+                   dp->task_accept && dp->task_resolve && dp->task_close &&
+                   dp->tried_add && dp->tried_clear && dp->pending &&
+                   dp->task_list
+               ? 0
+               : -1;
+}
+
+/* -- reading --------------------------------------------------------------- */
+
+static void s_col(char *dst, size_t size, sqlite3_stmt *st, int i)
+{
+    const unsigned char *v = sqlite3_column_text(st, i);
+    snprintf(dst, size, "%s", v ? (const char *)v : "");
+}
+
+static state_t s_state(const char *name)
+{
+    for (int i = 0; i < ST_COUNT; i++)
+        if (strcmp(name, s_states[i]) == 0)
+            return (state_t)i;
+    return ST_CANCELLED;
+}
+
+/* Reads the task in the current row of ST (TASK_COLS). */
+static void s_row(dispatch_t *dp, sqlite3_stmt *st, task_t *t)
+{
+    memset(t, 0, sizeof *t);
+    t->r.task = sqlite3_column_int64(st, 0);
+    s_col(t->ref, sizeof t->ref, st, 1);
+    s_col(t->r.category, sizeof t->r.category, st, 2);
+    const config_category_t *c =
+        config_category(dp->config, t->r.category, strlen(t->r.category));
+    t->r.route = c ? c->route : ROUTE_GRID;
+    t->urgency = sqlite3_column_int(st, 3);
+    s_col(t->r.community, sizeof t->r.community, st, 4);
+    s_col(t->r.grid, sizeof t->r.grid, st, 5);
+    s_col(t->r.compound, sizeof t->r.compound, st, 6);
+    s_col(t->r.stairwell, sizeof t->r.stairwell, st, 7);
+    char status[16];
+    s_col(status, sizeof status, st, 8);
+    t->state = s_state(status);
+    t->a.rank = (rank_t)sqlite3_column_int(st, 9);
+    s_col(t->a.kind, sizeof t->a.kind, st, 10);
+    s_col(t->a.id, sizeof t->a.id, st, 11);
+    s_col(t->a.name, sizeof t->a.name, st, 12);
+    s_col(t->a.role, sizeof t->a.role, st, 13);
+    s_col(t->a.node, sizeof t->a.node, st, 14);
+    t->assigned_at = sqlite3_column_int64(st, 15);
+    t->accept_by = sqlite3_column_int64(st, 16);
+    t->resolve_by = sqlite3_column_int64(st, 17);
+    t->accepted_at = sqlite3_column_int64(st, 18);
+    t->resolved_at = sqlite3_column_int64(st, 19);
+    t->assign_fact = sqlite3_column_int64(st, 20);
+    t->stuck = sqlite3_column_int(st, 21);
+}
+
+/* Loads task ID. Returns 1, 0 when unknown, -1 on error. Leaves task_get
+ * on the row (for the columns s_row does not keep); the caller resets. */
+static int s_load(dispatch_t *dp, int64_t id, task_t *t)
+{
+    sqlite3_bind_int64(dp->task_get, 1, id);
+    int rc = store_step(dp->store, dp->task_get);
+    if (rc == 1)
+        s_row(dp, dp->task_get, t);
+    return rc;
+}
+
+static void s_task_name(char out[24], int64_t id)
+{
+    snprintf(out, 24, "T%08" PRId64, id);
+}
+
+/* -- moves ----------------------------------------------------------------- */
+
+static int s_is_unit(const assignee_t *a)
+{
+    return a->rank == RANK_UNIT || a->rank == RANK_DEPARTMENT;
+}
+
+static int s_event(dispatch_t *dp, const char *type, uint64_t ts)
+{
+    uint64_t seq;
+    return store_event_append(dp->store, type, pack_data(&dp->data),
+                              pack_size(&dp->data), ts, &seq);
+}
+
+/* Counts a task moving from state FROM to TO (ST_COUNT: none). */
+static int s_count(dispatch_t *dp, state_t from, state_t to)
+{
+    char key[32];
+    if (from != ST_COUNT) {
+        snprintf(key, sizeof key, "tasks.%s", s_states[from]);
+        if (store_count_add(dp->store, key, -1) < 0)
+            return -1;
+    }
+    snprintf(key, sizeof key, "tasks.%s", s_states[to]);
+    return store_count_add(dp->store, key, 1);
+}
+
+/* Scales a deadline by urgency: 1 as configured, 2 half, 3 a quarter. */
+static int64_t s_deadline(uint64_t ms, int urgency)
+{
+    return (int64_t)(urgency >= 3 ? ms / 4 : urgency == 2 ? ms / 2 : ms);
+}
+
+/* Hands task T to A (or leaves it pending when A->rank is RANK_NONE), with
+ * fresh deadlines from NOW, and logs task.assigned (or task.pending). */
+static int s_assign(dispatch_t *dp, task_t *t, const assignee_t *a,
+                    uint64_t now)
+{
+    if (s_is_unit(&t->a) && t->state != ST_RESOLVED &&
+        t->state != ST_CLOSED && directory_unit_load(dp, t->a.id, -1) < 0)
+        return -1;
+    state_t to = a->rank == RANK_NONE ? ST_PENDING : ST_ASSIGNED;
+    if (t->state != to && s_count(dp, t->state, to) < 0)
+        return -1;
+    pack_t *d = &dp->data;
+    char name[24];
+    s_task_name(name, t->r.task);
+    if (to == ST_PENDING) {
+        sqlite3_stmt *st = dp->task_set_status;
+        sqlite3_bind_int64(st, 1, t->r.task);
+        sqlite3_bind_text(st, 2, "pending", -1, SQLITE_STATIC);
+        sqlite3_bind_null(st, 3);
+        sqlite3_bind_int(st, 4, 0);
+        sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
+        pack_reset(d);
+        pack_map(d, 3);
+        pack_kstr(d, "task", name);
+        pack_kstr(d, "ref", t->ref);
+        pack_kstr(d, "reason", "nobody on the request's chain or among the "
+                               "units can take it yet");
+        t->state = ST_PENDING;
+        t->a = *a;
+        return store_step(dp->store, st) < 0 ? -1
+                                             : s_event(dp, "task.pending",
+                                                       now);
+    }
+    const config_category_t *c =
+        config_category(dp->config, t->r.category, strlen(t->r.category));
+    int64_t accept_by =
+        (int64_t)now + s_deadline(c ? c->accept_ms : 3600000, t->urgency);
+    int64_t resolve_by =
+        (int64_t)now + s_deadline(c ? c->resolve_ms : 259200000, t->urgency);
+    int64_t due = accept_by < resolve_by ? accept_by : resolve_by;
+    int64_t fact = rates_fact(dp, FACT_ASSIGN, t->r.task, now, t->r.grid,
+                              s_is_unit(a) ? a->id : NULL, t->r.category, 0,
+                              0, -1);
+    if (fact < 0 || (s_is_unit(a) && directory_unit_load(dp, a->id, 1) < 0))
+        return -1;
+    sqlite3_stmt *st = dp->task_assign;
+    sqlite3_bind_int64(st, 1, t->r.task);
+    sqlite3_bind_text(st, 2, "assigned", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, a->rank);
+    sqlite3_bind_text(st, 4, a->kind, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, a->id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 6, a->name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 7, a->role, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 8, a->node, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 9, (sqlite3_int64)now);
+    sqlite3_bind_int64(st, 10, accept_by);
+    sqlite3_bind_int64(st, 11, resolve_by);
+    sqlite3_bind_int64(st, 12, due);
+    sqlite3_bind_int64(st, 13, fact);
+    if (store_step(dp->store, st) < 0)
+        return -1;
+    t->state = ST_ASSIGNED;
+    t->a = *a;
+    t->assigned_at = (int64_t)now;
+    t->accept_by = accept_by;
+    t->resolve_by = resolve_by;
+    t->assign_fact = fact;
+    t->stuck = 0;
+    pack_reset(d);
+    pack_map(d, 8);
+    pack_kstr(d, "task", name);
+    pack_kstr(d, "ref", t->ref);
+    pack_str(d, "assignee");
+    route_pack_assignee(d, a);
+    pack_kstr(d, "level", route_level(a));
+    pack_kuint(d, "accept_by", (uint64_t)accept_by);
+    pack_kuint(d, "resolve_by", (uint64_t)resolve_by);
+    pack_kstr(d, "category", t->r.category);
+    pack_kstr(d, "grid", t->r.grid);
+    deadline_note(dp, due);
+    return s_event(dp, "task.assigned", now);
+}
+
+/* Moves task T one step on: to the next unit (UNIT_NEXT) or up the chain.
+ * REASON is accept_timeout, resolve_timeout, manual or decline; a decline
+ * logs task.declined (by BY), anything else task.escalated. Returns 1 when
+ * moved, 0 when nobody is above (nothing changed), -1 on error. */
+static int s_pass(dispatch_t *dp, task_t *t, const char *reason,
+                  const char *by, const char *why, int unit_next,
+                  uint64_t now)
+{
+    if (unit_next && t->a.rank == RANK_UNIT) {
+        sqlite3_bind_int64(dp->tried_add, 1, t->r.task);
+        sqlite3_bind_text(dp->tried_add, 2, t->a.id, -1, SQLITE_STATIC);
+        if (store_step(dp->store, dp->tried_add) < 0)
+            return -1;
+    }
+    assignee_t next;
+    int rc = route_next(dp, &t->r, &t->a, unit_next, &next);
+    if (rc <= 0)
+        return rc;
+    char name[24];
+    s_task_name(name, t->r.task);
+    pack_t *d = &dp->data;
+    pack_reset(d);
+    int decline = strcmp(reason, "decline") == 0;
+    pack_map(d, 5);
+    pack_kstr(d, "task", name);
+    pack_kstr(d, "ref", t->ref);
+    if (decline) {
+        pack_kstr(d, "by", by);
+        pack_kstr(d, "reason", why);
+        pack_str(d, "to");
+        route_pack_assignee(d, &next);
+    } else {
+        pack_str(d, "from");
+        route_pack_assignee(d, &t->a);
+        pack_str(d, "to");
+        route_pack_assignee(d, &next);
+        pack_kstr(d, "reason", reason);
+    }
+    if (s_event(dp, decline ? "task.declined" : "task.escalated", now) < 0 ||
+        s_assign(dp, t, &next, now) < 0)
+        return -1;
+    if (!decline)
+        log_info("task %s escalated to %s (%s)", name, route_level(&next),
+                 reason);
+    return 1;
+}
+
+/* -- from intake ----------------------------------------------------------- */
+
+static void s_bind_field(sqlite3_stmt *st, int i, const field_map_t *m,
+                         const char *key)
+{
+    field_str_t v = {0};
+    if (field_str(m, key, FIELD_OPTIONAL, 64, &v) == 1)
+        sqlite3_bind_text(st, i, v.ptr, (int)v.len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+int task_request_accepted(dispatch_t *dp, const field_map_t *data,
+                          uint64_t ts)
+{
+    field_str_t ref, category;
+    uint64_t urgency = 1;
+    if (field_str(data, "ref", FIELD_REQUIRED, 23, &ref) < 0 ||
+        field_str(data, "category", FIELD_REQUIRED, 31, &category) < 0 ||
+        field_uint(data, "urgency", FIELD_OPTIONAL, 1, 3, &urgency) < 0) {
+        log_error("request.accepted skipped: %s", data->err);
+        return 0;
+    }
+    sqlite3_stmt *st = dp->task_by_ref;
+    sqlite3_bind_text(st, 1, ref.ptr, (int)ref.len, SQLITE_STATIC);
+    int rc = store_step(dp->store, st);
+    if (rc != 0) {
+        if (rc == 1)
+            store_reset(st); /* one task per request, whatever comes */
+        return rc < 0 ? -1 : 0;
+    }
+    st = dp->task_insert;
+    sqlite3_bind_text(st, 1, ref.ptr, (int)ref.len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, category.ptr, (int)category.len,
+                      SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, (int)urgency);
+    s_bind_field(st, 4, data, "community");
+    s_bind_field(st, 5, data, "grid");
+    s_bind_field(st, 6, data, "compound");
+    s_bind_field(st, 7, data, "stairwell");
+    sqlite3_bind_int(st, 8, RANK_NONE);
+    sqlite3_bind_int64(st, 9, (sqlite3_int64)ts);
+    if (store_step(dp->store, st) < 0)
+        return -1;
+    int64_t id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
+    task_t t;
+    if (s_load(dp, id, &t) != 1)
+        return -1;
+    store_reset(dp->task_get);
+    assignee_t a;
+    uint64_t now = event_now_ms();
+    if (s_count(dp, ST_COUNT, ST_PENDING) < 0 ||
+        route_first(dp, &t.r, &a) < 0)
+        return -1;
+    return s_assign(dp, &t, &a, now);
+}
+
+int task_request_cancelled(dispatch_t *dp, const field_map_t *data,
+                           uint64_t ts)
+{
+    field_str_t ref;
+    (void)ts;
+    if (field_str(data, "ref", FIELD_REQUIRED, 23, &ref) < 0)
+        return 0;
+    sqlite3_stmt *st = dp->task_by_ref;
+    sqlite3_bind_text(st, 1, ref.ptr, (int)ref.len, SQLITE_STATIC);
+    int rc = store_step(dp->store, st);
+    if (rc <= 0)
+        return rc; /* a request in triage never had a task */
+    int64_t id = sqlite3_column_int64(st, 0);
+    store_reset(st);
+    task_t t;
+    if (s_load(dp, id, &t) != 1)
+        return -1;
+    store_reset(dp->task_get);
+    if (!s_may(t.state, MV_CANCEL))
+        return 0; /* closed already: it stays closed */
+    uint64_t now = event_now_ms();
+    if (s_is_unit(&t.a) && t.state != ST_RESOLVED &&
+        directory_unit_load(dp, t.a.id, -1) < 0)
+        return -1;
+    st = dp->task_set_status;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, "cancelled", -1, SQLITE_STATIC);
+    sqlite3_bind_null(st, 3);
+    sqlite3_bind_int(st, 4, 0);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
+    if (store_step(dp->store, st) < 0 ||
+        s_count(dp, t.state, ST_CANCELLED) < 0)
+        return -1;
+    char name[24];
+    s_task_name(name, id);
+    pack_t *d = &dp->data;
+    pack_reset(d);
+    pack_map(d, 2);
+    pack_kstr(d, "task", name);
+    pack_kstr(d, "ref", t.ref);
+    return s_event(dp, "task.cancelled", now);
+}
+
+int task_retry_pending(dispatch_t *dp, uint64_t now)
+{
+    int64_t ids[256];
+    size_t n = 0;
+    int rc;
+    while (n < 256 && (rc = store_step(dp->store, dp->pending)) == 1)
+        ids[n++] = sqlite3_column_int64(dp->pending, 0);
+    if (n == 256)
+        store_reset(dp->pending);
+    else if (rc < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        task_t t;
+        assignee_t a;
+        if (s_load(dp, ids[i], &t) != 1)
+            return -1;
+        store_reset(dp->task_get);
+        if (route_first(dp, &t.r, &a) < 0)
+            return -1;
+        if (a.rank != RANK_NONE && s_assign(dp, &t, &a, now) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int task_deadline_passed(dispatch_t *dp, int64_t id, uint64_t now)
+{
+    task_t t;
+    int rc = s_load(dp, id, &t);
+    if (rc <= 0)
+        return rc;
+    store_reset(dp->task_get);
+    const char *reason = NULL;
+    if (t.state == ST_ASSIGNED && (int64_t)now >= t.accept_by)
+        reason = "accept_timeout";
+    else if ((t.state == ST_ASSIGNED || t.state == ST_ACCEPTED) &&
+             (int64_t)now >= t.resolve_by)
+        reason = "resolve_timeout";
+    if (reason && !t.stuck) {
+        rc = s_pass(dp, &t, reason, NULL, NULL, 1, now);
+        if (rc != 0)
+            return rc;
+        /* Nobody above: the task stays, the breach is counted once. */
+        char name[24];
+        s_task_name(name, id);
+        log_warn("task %s: %s at the top of the chain", name, reason);
+        if (dp->breaches)
+            metric_add(dp->breaches, 1);
+        t.stuck = 1;
+    }
+    /* What is left to watch: nothing once stuck, else the next deadline. */
+    int64_t due = t.stuck || t.state == ST_PENDING ? 0
+                  : t.state == ST_ASSIGNED
+                      ? (t.accept_by < t.resolve_by ? t.accept_by
+                                                    : t.resolve_by)
+                  : t.state == ST_ACCEPTED ? t.resolve_by
+                                           : 0;
+    if (due && due <= (int64_t)now)
+        due = 0; /* passed and handled */
+    sqlite3_stmt *st = dp->task_set_status;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, s_states[t.state], -1, SQLITE_STATIC);
+    if (due)
+        sqlite3_bind_int64(st, 3, due);
+    else
+        sqlite3_bind_null(st, 3);
+    sqlite3_bind_int(st, 4, t.stuck);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
+    return store_step(dp->store, st) < 0 ? -1 : 0;
+}
+
+/* -- requests -------------------------------------------------------------- */
+
+/* Reads body.task ("T00000001", or the bare number) and loads it. Returns
+ * API_OK, or the failure to answer with. */
+static api_status_t s_request_task(api_req_t *req, dispatch_t *dp,
+                                   task_t *t)
+{
+    field_str_t v;
+    if (field_str(&req->body, "task", FIELD_REQUIRED, 24, &v) < 0)
+        return API_INVALID;
+    size_t i = v.len && (v.ptr[0] == 'T' || v.ptr[0] == 't') ? 1 : 0;
+    int64_t id = 0;
+    if (i == v.len || v.len - i > 18)
+        return api_fail(req, API_INVALID, "body.task: not a task id");
+    for (; i < v.len; i++) {
+        if (v.ptr[i] < '0' || v.ptr[i] > '9')
+            return api_fail(req, API_INVALID, "body.task: not a task id");
+        id = id * 10 + (v.ptr[i] - '0');
+    }
+    int rc = s_load(dp, id, t);
+    if (rc == 1)
+        store_reset(dp->task_get);
+    if (rc < 0)
+        return api_fail(req, API_UNAVAILABLE, "store: cannot read");
+    if (rc == 0)
+        return api_fail(req, API_NOT_FOUND, "body.task: no such task");
+    return API_OK;
+}
+
+/* Checks that BY is the current assignee (after the fields are valid). */
+static api_status_t s_by_assignee(api_req_t *req, const task_t *t,
+                                  field_str_t by)
+{
+    if (t->state == ST_CANCELLED)
+        return api_fail(req, API_CONFLICT, "body.task: cancelled");
+    if (!field_str_eq(by, t->a.id))
+        return api_fail(req, API_FORBIDDEN,
+                        "body.by: not the task's assignee");
+    return API_OK;
+}
+
+static api_status_t s_conflict(api_req_t *req, const task_t *t,
+                               const char *what)
+{
+    return api_fail(req, API_CONFLICT, "body.task: a %s task cannot be %s",
+                    s_states[t->state], what);
+}
+
+static void s_reply_task(api_req_t *req, const task_t *t)
+{
+    char name[24];
+    s_task_name(name, t->r.task);
+    pack_t *r = api_reply(req, 2);
+    pack_kstr(r, "task", name);
+    pack_kstr(r, "status", s_states[t->state]);
+}
+
+api_status_t task_accept(api_req_t *req, void *ctx)
+{
+    dispatch_t *dp = ctx;
+    task_t t;
+    field_str_t by;
+    if (field_str(&req->body, "by", FIELD_REQUIRED, 64, &by) < 0)
+        return API_INVALID;
+    api_status_t st = s_request_task(req, dp, &t);
+    if (st != API_OK || (st = s_by_assignee(req, &t, by)) != API_OK)
+        return st;
+    if (!s_may(t.state, MV_ACCEPT))
+        return s_conflict(req, &t, "accepted");
+    sqlite3_stmt *s = dp->task_accept;
+    sqlite3_bind_int64(s, 1, t.r.task);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)req->now);
+    int in_time = (int64_t)req->now <= t.accept_by;
+    char name[24];
+    s_task_name(name, t.r.task);
+    pack_t *d = &dp->data;
+    pack_reset(d);
+    pack_map(d, 3);
+    pack_kstr(d, "task", name);
+    pack_kstr(d, "ref", t.ref);
+    pack_kfield(d, "by", by);
+    if (store_step(dp->store, s) < 0 ||
+        s_count(dp, ST_ASSIGNED, ST_ACCEPTED) < 0 ||
+        rates_accepted(dp, t.assign_fact, in_time,
+                       (double)((int64_t)req->now - t.assigned_at) /
+                           60000.0) < 0 ||
+        api_event(req, "task.accepted", d) < 0)
+        return api_fail(req, API_UNAVAILABLE, "store: cannot write");
+    t.state = ST_ACCEPTED;
+    s_reply_task(req, &t);
+    return API_OK;
+}
+
+/* decline and escalate: pass the task on. */
+static api_status_t s_pass_request(api_req_t *req, dispatch_t *dp,
+                                   int decline)
+{
+    task_t t;
+    field_str_t by, reason;
+    if (field_str(&req->body, "by", FIELD_REQUIRED, 64, &by) < 0 ||
+        field_text(&req->body, "reason", FIELD_REQUIRED, 500, &reason) < 0)
+        return API_INVALID;
+    api_status_t st = s_request_task(req, dp, &t);
+    if (st != API_OK || (st = s_by_assignee(req, &t, by)) != API_OK)
+        return st;
+    if (!s_may(t.state, MV_ROUTE) || t.state == ST_PENDING ||
+        (decline && t.state != ST_ASSIGNED))
+        return s_conflict(req, &t, decline ? "declined" : "escalated");
+    char by_s[65], why[512];
+    snprintf(by_s, sizeof by_s, "%.*s", (int)by.len, by.ptr);
+    snprintf(why, sizeof why, "%.*s", (int)reason.len, reason.ptr);
+    int rc = s_pass(dp, &t, decline ? "decline" : "manual", by_s, why,
+                    decline, req->now);
+    if (rc < 0)
+        return api_fail(req, API_UNAVAILABLE, "store: cannot write");
+    if (rc == 0)
+        return api_fail(req, API_CONFLICT,
+                        "body.task: nobody above %s to pass it to",
+                        route_level(&t.a));
+    s_reply_task(req, &t);
+    return API_OK;
+}
+
+api_status_t task_decline(api_req_t *req, void *ctx)
+{
+    return s_pass_request(req, ctx, 1);
+}
+
+api_status_t task_escalate(api_req_t *req, void *ctx)
+{
+    return s_pass_request(req, ctx, 0);
+}
+
+api_status_t task_resolve(api_req_t *req, void *ctx)
+{
+    dispatch_t *dp = ctx;
+    task_t t;
+    field_str_t by, result;
+    const msgpack_object *parts;
+    size_t nparts;
+    uint64_t difficulty;
+    int professional = 0;
+    if (field_str(&req->body, "by", FIELD_REQUIRED, 64, &by) < 0 ||
+        field_text(&req->body, "result", FIELD_REQUIRED, 2000, &result) <
+            0 ||
+        field_array(&req->body, "participants", FIELD_REQUIRED, 64, &parts,
+                    &nparts) < 0 ||
+        field_uint(&req->body, "difficulty", FIELD_REQUIRED, 1, 3,
+                   &difficulty) < 0 ||
+        field_bool(&req->body, "professional", FIELD_OPTIONAL,
+                   &professional) < 0)
+        return API_INVALID;
+    pack_t *p = &dp->scratch;
+    pack_reset(p);
+    pack_array(p, (uint32_t)nparts);
+    for (size_t i = 0; i < nparts; i++) {
+        field_map_t one;
+        field_str_t member;
+        double hours;
+        if (field_item_map(&req->body, "participants", i, &parts[i], &one) <
+                0 ||
+            field_str(&one, "member", FIELD_REQUIRED, 64, &member) < 0 ||
+            field_num(&one, "hours", FIELD_REQUIRED, &hours) < 0)
+            return API_INVALID;
+        if (!(hours > 0 && hours <= 24)) {
+            field_fail(&one, "hours", "must be in (0, 24]");
+            return API_INVALID;
+        }
+        pack_map(p, 2);
+        pack_kfield(p, "member", member);
+        pack_kdouble(p, "hours", hours);
+    }
+    api_status_t st = s_request_task(req, dp, &t);
+    if (st != API_OK || (st = s_by_assignee(req, &t, by)) != API_OK)
+        return st;
+    if (!s_may(t.state, MV_RESOLVE))
+        return s_conflict(req, &t, "resolved");
+    sqlite3_stmt *s = dp->task_resolve;
+    sqlite3_bind_int64(s, 1, t.r.task);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)req->now);
+    sqlite3_bind_text(s, 3, result.ptr, (int)result.len, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 4, pack_data(p), (int)pack_size(p), SQLITE_STATIC);
+    sqlite3_bind_int(s, 5, (int)difficulty);
+    sqlite3_bind_int(s, 6, professional);
+    sqlite3_bind_text(s, 7, by.ptr, (int)by.len, SQLITE_STATIC);
+    if (store_step(dp->store, s) < 0 ||
+        s_count(dp, ST_ACCEPTED, ST_RESOLVED) < 0 ||
+        (s_is_unit(&t.a) && directory_unit_load(dp, t.a.id, -1) < 0) ||
+        rates_fact(dp, FACT_RESOLVE, t.r.task, req->now, t.r.grid,
+                   s_is_unit(&t.a) ? t.a.id : NULL, t.r.category,
+                   (int64_t)req->now <= t.resolve_by, 0,
+                   (double)((int64_t)req->now - t.accepted_at) / 60000.0) <
+            0)
+        return api_fail(req, API_UNAVAILABLE, "store: cannot write");
+    char name[24];
+    s_task_name(name, t.r.task);
+    pack_t *d = &dp->data;
+    pack_reset(d);
+    pack_map(d, 7);
+    pack_kstr(d, "task", name);
+    pack_kstr(d, "ref", t.ref);
+    pack_kfield(d, "by", by);
+    pack_kfield(d, "result", result);
+    pack_str(d, "participants");
+    pack_raw(d, pack_data(p), pack_size(p));
+    pack_kuint(d, "difficulty", difficulty);
+    pack_kbool(d, "professional", professional);
+    if (api_event(req, "task.resolved", d) < 0)
+        return api_fail(req, API_UNAVAILABLE, "store: cannot write");
+    t.state = ST_RESOLVED;
+    s_reply_task(req, &t);
+    return API_OK;
+}
+
+/* Routes task T again from the start of its route (reopen), after logging
+ * task.reopened. */
+static int s_reopen(dispatch_t *dp, task_t *t, const char *by,
+                    const char *reason, uint64_t now)
+{
+    char name[24];
+    s_task_name(name, t->r.task);
+    pack_t *d = &dp->data;
+    pack_reset(d);
+    pack_map(d, 5);
+    pack_kstr(d, "task", name);
+    pack_kstr(d, "ref", t->ref);
+    pack_kstr(d, "by", by);
+    pack_kstr(d, "reason", reason);
+    pack_kstr(d, "was", s_states[t->state]);
+    sqlite3_bind_int64(dp->tried_clear, 1, t->r.task);
+    if (s_event(dp, "task.reopened", now) < 0 ||
+        store_step(dp->store, dp->tried_clear) < 0)
+        return -1;
+    assignee_t a;
+    t->a.rank = RANK_NONE; /* resolved or closed: no unit load to move */
+    if (route_first(dp, &t->r, &a) < 0)
+        return -1;
+    return s_assign(dp, t, &a, now);
+}
+
+api_status_t task_followup(api_req_t *req, void *ctx)
+{
+    dispatch_t *dp = ctx;
+    task_t t;
+    field_str_t by, note = {0};
+    int sat, solved = -1;
+    if (field_str(&req->body, "by", FIELD_REQUIRED, 64, &by) < 0 ||
+        field_enum(&req->body, "satisfaction", FIELD_REQUIRED,
+                   s_satisfaction, &sat) < 0 ||
+        field_bool(&req->body, "resolved", FIELD_OPTIONAL, &solved) < 0 ||
+        field_text(&req->body, "note", FIELD_OPTIONAL, 500, &note) < 0)
+        return API_INVALID;
+    if (solved < 0)
+        solved = sat != 2; /* unsatisfied: not solved, unless said */
+    api_status_t st = s_request_task(req, dp, &t);
+    if (st != API_OK)
+        return st;
+    if (!s_may(t.state, MV_FOLLOWUP))
+        return s_conflict(req, &t, "followed up");
+    const char *unit = s_is_unit(&t.a) ? t.a.id : NULL;
+    if (rates_fact(dp, FACT_FOLLOWUP, t.r.task, req->now, t.r.grid, unit,
+                   t.r.category, solved, sat != 2, -1) < 0)
+        return api_fail(req, API_UNAVAILABLE, "store: cannot write");
+    char by_s[65];
+    snprintf(by_s, sizeof by_s, "%.*s", (int)by.len, by.ptr);
+    if (sat == 2) {
+        if (s_reopen(dp, &t, by_s, "unsatisfied", req->now) < 0)
+            return api_fail(req, API_UNAVAILABLE, "store: cannot write");
+        s_reply_task(req, &t);
+        return API_OK;
+    }
+    int within = route_within_grid(t.a.rank);
+    sqlite3_stmt *s = dp->task_close;
+    sqlite3_bind_int64(s, 1, t.r.task);
+    sqlite3_bind_text(s, 2, "closed", -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, s_satisfaction[sat], -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 4, solved);
+    sqlite3_bind_int64(s, 5, (sqlite3_int64)req->now);
+    if (store_step(dp->store, s) < 0 ||
+        s_count(dp, ST_RESOLVED, ST_CLOSED) < 0 ||
+        rates_fact(dp, FACT_CLOSE, t.r.task, req->now, t.r.grid, unit,
+                   t.r.category, within, 0, -1) < 0)
+        return api_fail(req, API_UNAVAILABLE, "store: cannot write");
+    /* The columns of the resolve, still on task_get's row. */
+    if (s_load(dp, t.r.task, &t) != 1)
+        return api_fail(req, API_UNAVAILABLE, "store: cannot read");
+    sqlite3_stmt *row = dp->task_get;
+    char name[24];
+    s_task_name(name, t.r.task);
+    pack_t *d = &dp->data;
+    pack_reset(d);
+    pack_map(d, 17);
+    pack_kstr(d, "task", name);
+    pack_kstr(d, "ref", t.ref);
+    pack_str(d, "assignee");
+    route_pack_assignee(d, &t.a);
+    pack_kstr(d, "level", route_level(&t.a));
+    pack_kbool(d, "within_grid", within);
+    pack_str(d, "participants");
+    pack_raw(d, sqlite3_column_blob(row, 23),
+             (size_t)sqlite3_column_bytes(row, 23));
+    pack_kuint(d, "difficulty", (uint64_t)sqlite3_column_int(row, 24));
+    pack_kuint(d, "urgency", (uint64_t)t.urgency);
+    pack_kbool(d, "professional", sqlite3_column_int(row, 25));
+    pack_kstr(d, "satisfaction", s_satisfaction[sat]);
+    pack_kbool(d, "resolved", solved);
+    pack_kuint(d, "accepted_ms", (uint64_t)t.accepted_at);
+    pack_kuint(d, "resolved_ms", (uint64_t)t.resolved_at);
+    pack_kstrn(d, "resolved_by", (const char *)sqlite3_column_text(row, 28),
+               (size_t)sqlite3_column_bytes(row, 28));
+    pack_kstr(d, "category", t.r.category);
+    pack_kstr(d, "grid", t.r.grid);
+    pack_kfield(d, "followup_by", by);
+    store_reset(row);
+    if (api_event(req, "task.closed", d) < 0)
+        return api_fail(req, API_UNAVAILABLE, "store: cannot write");
+    s_reply_task(req, &t);
+    return API_OK;
+}
+
+api_status_t task_reopen(api_req_t *req, void *ctx)
+{
+    dispatch_t *dp = ctx;
+    task_t t;
+    field_str_t by, reason;
+    if (field_str(&req->body, "by", FIELD_REQUIRED, 64, &by) < 0 ||
+        field_text(&req->body, "reason", FIELD_REQUIRED, 500, &reason) < 0)
+        return API_INVALID;
+    api_status_t st = s_request_task(req, dp, &t);
+    if (st != API_OK)
+        return st;
+    if (!s_may(t.state, MV_REOPEN))
+        return s_conflict(req, &t, "reopened");
+    char by_s[65], why[512];
+    snprintf(by_s, sizeof by_s, "%.*s", (int)by.len, by.ptr);
+    snprintf(why, sizeof why, "%.*s", (int)reason.len, reason.ptr);
+    if (s_reopen(dp, &t, by_s, why, req->now) < 0)
+        return api_fail(req, API_UNAVAILABLE, "store: cannot write");
+    s_reply_task(req, &t);
+    return API_OK;
+}
+
+/* -- queries --------------------------------------------------------------- */
+
+/* Writes the task in the current row of ST as a map. */
+static void s_pack_task(dispatch_t *dp, sqlite3_stmt *st, pack_t *p)
+{
+    task_t t;
+    s_row(dp, st, &t);
+    char name[24];
+    s_task_name(name, t.r.task);
+    pack_map(p, 18);
+    pack_kstr(p, "task", name);
+    pack_kstr(p, "ref", t.ref);
+    pack_kstr(p, "status", s_states[t.state]);
+    pack_kstr(p, "category", t.r.category);
+    pack_kuint(p, "urgency", (uint64_t)t.urgency);
+    pack_kstr(p, "community", t.r.community);
+    pack_kstr(p, "grid", t.r.grid);
+    pack_kstr(p, "compound", t.r.compound);
+    pack_kstr(p, "stairwell", t.r.stairwell);
+    pack_str(p, "assignee");
+    if (t.a.rank == RANK_NONE)
+        pack_nil(p);
+    else
+        route_pack_assignee(p, &t.a);
+    pack_kstr(p, "level", route_level(&t.a));
+    pack_kint(p, "assigned_at", t.assigned_at);
+    pack_kint(p, "accept_by", t.accept_by);
+    pack_kint(p, "resolve_by", t.resolve_by);
+    pack_kint(p, "accepted_at", t.accepted_at);
+    pack_kint(p, "resolved_at", t.resolved_at);
+    pack_kbool(p, "breached", t.stuck);
+    pack_kstrn(p, "satisfaction", (const char *)sqlite3_column_text(st, 26),
+               (size_t)sqlite3_column_bytes(st, 26));
+}
+
+api_status_t task_get(api_req_t *req, void *ctx)
+{
+    dispatch_t *dp = ctx;
+    task_t t;
+    api_status_t st = s_request_task(req, dp, &t);
+    if (st != API_OK)
+        return st;
+    if (s_load(dp, t.r.task, &t) != 1)
+        return api_fail(req, API_UNAVAILABLE, "store: cannot read");
+    pack_t *r = api_reply(req, 1);
+    pack_str(r, "task");
+    s_pack_task(dp, dp->task_get, r);
+    store_reset(dp->task_get);
+    return API_OK;
+}
+
+api_status_t task_list(api_req_t *req, void *ctx)
+{
+    dispatch_t *dp = ctx;
+    int status = -1;
+    field_str_t assignee = {0}, grid = {0}, after = {0};
+    uint64_t limit = 100;
+    if (field_enum(&req->body, "status", FIELD_OPTIONAL, s_states,
+                   &status) < 0 ||
+        field_str(&req->body, "assignee", FIELD_OPTIONAL, 64, &assignee) <
+            0 ||
+        field_str(&req->body, "grid", FIELD_OPTIONAL, 64, &grid) < 0 ||
+        field_str(&req->body, "after", FIELD_OPTIONAL, 20, &after) < 0 ||
+        field_uint(&req->body, "limit", FIELD_OPTIONAL, 1, UINT32_MAX,
+                   &limit) < 0)
+        return API_INVALID;
+    if (limit > 1000)
+        limit = 1000;
+    int64_t from = 0;
+    for (size_t i = 0; i < after.len; i++) {
+        if (after.ptr[i] < '0' || after.ptr[i] > '9' || i >= 18)
+            return api_fail(req, API_INVALID, "body.after: not a cursor");
+        from = from * 10 + (after.ptr[i] - '0');
+    }
+    sqlite3_stmt *st = dp->task_list;
+    if (status >= 0)
+        sqlite3_bind_text(st, 1, s_states[status], -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 1);
+    if (assignee.ptr)
+        sqlite3_bind_text(st, 2, assignee.ptr, (int)assignee.len,
+                          SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 2);
+    if (grid.ptr)
+        sqlite3_bind_text(st, 3, grid.ptr, (int)grid.len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 3);
+    sqlite3_bind_int64(st, 4, from);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)limit + 1);
+    pack_t *items = &dp->scratch;
+    pack_reset(items);
+    uint32_t n = 0;
+    int64_t last = 0;
+    int rc;
+    while ((rc = store_step(dp->store, st)) == 1) {
+        if (n == limit) {
+            store_reset(st);
+            break;
+        }
+        last = sqlite3_column_int64(st, 0);
+        s_pack_task(dp, st, items);
+        n++;
+    }
+    if (rc < 0)
+        return api_fail(req, API_UNAVAILABLE, "store: cannot read");
+    int more = rc == 1;
+    pack_t *r = api_reply(req, more ? 2 : 1);
+    pack_str(r, "tasks");
+    pack_array(r, n);
+    pack_raw(r, pack_data(items), pack_size(items));
+    if (more) {
+        char cursor[24];
+        snprintf(cursor, sizeof cursor, "%" PRId64, last);
+        pack_kstr(r, "next", cursor);
+    }
+    return API_OK;
+}
+
+static void s_stat(const char *key, int64_t n, void *arg)
+{
+    int64_t *counts = arg;
+    for (int i = 0; i < ST_COUNT; i++)
+        if (strncmp(key, "tasks.", 6) == 0 &&
+            strcmp(key + 6, s_states[i]) == 0)
+            counts[i] = n;
+}
+
+api_status_t task_stats(api_req_t *req, void *ctx)
+{
+    dispatch_t *dp = ctx;
+    int64_t n[ST_COUNT] = {0}, total = 0;
+    if (store_counts(dp->store, s_stat, n) < 0)
+        return api_fail(req, API_UNAVAILABLE, "store: cannot read");
+    pack_t *r = api_reply(req, 3);
+    pack_str(r, "tasks");
+    pack_map(r, ST_COUNT + 1);
+    for (int i = 0; i < ST_COUNT; i++) {
+        pack_kint(r, s_states[i], n[i]);
+        total += n[i];
+    }
+    pack_kint(r, "total", total);
+    pack_kuint(r, "last_seq", store_durable_seq(dp->store));
+    pack_kuint(r, "intake_applied", follow_cursor(dp->intake));
+    return API_OK;
+}
