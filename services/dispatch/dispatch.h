@@ -10,6 +10,7 @@
  *    route.c      who takes a task: the route's first position, the next
  *                 one up the chain, the next unit
  *    task.c       the task's life: the state machine and its requests
+ *    query.c      reading tasks: task.get, tasks.list, stats
  *    deadline.c   the timer that escalates tasks past their deadlines
  *    rates.c      the three rates, from facts recorded as tasks move
  *    main.c       wiring: schema, routes, start and stop
@@ -59,6 +60,37 @@ typedef struct {
 } route_ctx_t;
 
 typedef struct dispatch dispatch_t;
+
+/* A task's state; see the diagram in task.c. */
+typedef enum {
+    ST_PENDING,
+    ST_ASSIGNED,
+    ST_ACCEPTED,
+    ST_RESOLVED,
+    ST_CLOSED,
+    ST_CANCELLED,
+    ST_COUNT
+} state_t;
+
+/* A task as loaded from its row. */
+typedef struct {
+    route_ctx_t r;
+    char ref[24];
+    int urgency;
+    state_t state;
+    assignee_t a;
+    int64_t assigned_at, accept_by, resolve_by, accepted_at, resolved_at;
+    int64_t assign_fact;
+    int stuck;
+} task_t;
+
+#define TASK_COLS                                                           \
+    "task, ref, category, urgency, community, grid, compound, stairwell,"  \
+    " status, rank, a_kind, a_id, a_name, a_role, a_node, assigned_at,"    \
+    " accept_by, resolve_by, accepted_at, resolved_at, assign_fact,"       \
+    " stuck, result, participants, difficulty, professional,"              \
+    " satisfaction, solved, resolved_by, created, updated"
+
 
 struct dispatch {
     daemon_t *daemon;
@@ -143,6 +175,23 @@ api_status_t task_escalate(api_req_t *req, void *ctx);
 api_status_t task_resolve(api_req_t *req, void *ctx);
 api_status_t task_followup(api_req_t *req, void *ctx);
 api_status_t task_reopen(api_req_t *req, void *ctx);
+/* The states' names ("pending" ...), NULL-ended. */
+extern const char *const task_states[];
+/* Reads the task in the current row of ST (selected as TASK_COLS). */
+void task_row(dispatch_t *dp, sqlite3_stmt *st, task_t *t);
+/* Loads task ID. Returns 1, 0 when unknown, -1 on error. Leaves task_get
+ * on the row (for the columns task_row does not keep); the caller resets
+ * it. */
+int task_load(dispatch_t *dp, int64_t id, task_t *t);
+/* "T00000001". */
+void task_name(char out[24], int64_t id);
+/* Reads body.task ("T00000001", or the bare number) and loads it. Returns
+ * API_OK, or the failure to answer with. */
+api_status_t task_from_request(api_req_t *req, dispatch_t *dp, task_t *t);
+
+/* -- query.c --------------------------------------------------------------- */
+
+int query_prepare(dispatch_t *dp);
 api_status_t task_get(api_req_t *req, void *ctx);
 api_status_t task_list(api_req_t *req, void *ctx);
 api_status_t task_stats(api_req_t *req, void *ctx);

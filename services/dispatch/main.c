@@ -105,6 +105,7 @@ static void *s_start(daemon_t *d, char *err, size_t errlen)
         daemon_metrics(d), "juli_deadline_breaches_total",
         "Deadlines passed with nobody above to escalate to.", NULL);
     if (directory_prepare(dp) < 0 || task_prepare(dp) < 0 ||
+        query_prepare(dp) < 0 ||
         deadline_prepare(dp) < 0 || rates_prepare(dp) < 0) {
         snprintf(err, errlen, "cannot prepare the store's statements");
         s_stop(dp);

@@ -33,19 +33,10 @@
 
 #include "log.h"
 
-typedef enum {
-    ST_PENDING,
-    ST_ASSIGNED,
-    ST_ACCEPTED,
-    ST_RESOLVED,
-    ST_CLOSED,
-    ST_CANCELLED,
-    ST_COUNT
-} state_t;
 
-static const char *const s_states[] = {"pending",  "assigned", "accepted",
-                                       "resolved", "closed",   "cancelled",
-                                       NULL};
+const char *const task_states[] = {"pending",  "assigned", "accepted",
+                                   "resolved", "closed",   "cancelled",
+                                   NULL};
 
 typedef enum {
     MV_ROUTE,    /* (re)assign: routing, decline, escalation, deadline */
@@ -76,24 +67,6 @@ static int s_may(state_t from, move_t mv)
 static const char *const s_satisfaction[] = {"satisfied", "basically",
                                              "unsatisfied", NULL};
 
-/* A task as loaded from its row. */
-typedef struct {
-    route_ctx_t r;
-    char ref[24];
-    int urgency;
-    state_t state;
-    assignee_t a;
-    int64_t assigned_at, accept_by, resolve_by, accepted_at, resolved_at;
-    int64_t assign_fact;
-    int stuck;
-} task_t;
-
-#define TASK_COLS                                                           \
-    "task, ref, category, urgency, community, grid, compound, stairwell,"  \
-    " status, rank, a_kind, a_id, a_name, a_role, a_node, assigned_at,"    \
-    " accept_by, resolve_by, accepted_at, resolved_at, assign_fact,"       \
-    " stuck, result, participants, difficulty, professional,"              \
-    " satisfaction, solved, resolved_by, created, updated"
 
 int task_prepare(dispatch_t *dp)
 {
@@ -131,15 +104,10 @@ int task_prepare(dispatch_t *dp)
     dp->tried_clear = store_prepare(s, "DELETE FROM tried WHERE task = ?");
     dp->pending = store_prepare(
         s, "SELECT task FROM tasks WHERE status = 'pending' ORDER BY task");
-    dp->task_list = store_prepare(
-        s, "SELECT " TASK_COLS " FROM tasks WHERE task > ?4"
-           " AND (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR a_id = ?2)"
-           " AND (?3 IS NULL OR grid = ?3) ORDER BY task LIMIT ?5");
     return dp->task_insert && dp->task_get && dp->task_by_ref &&
                    dp->task_assign && dp->task_set_status &&
                    dp->task_accept && dp->task_resolve && dp->task_close &&
-                   dp->tried_add && dp->tried_clear && dp->pending &&
-                   dp->task_list
+                   dp->tried_add && dp->tried_clear && dp->pending
                ? 0
                : -1;
 }
@@ -155,13 +123,12 @@ static void s_col(char *dst, size_t size, sqlite3_stmt *st, int i)
 static state_t s_state(const char *name)
 {
     for (int i = 0; i < ST_COUNT; i++)
-        if (strcmp(name, s_states[i]) == 0)
+        if (strcmp(name, task_states[i]) == 0)
             return (state_t)i;
     return ST_CANCELLED;
 }
 
-/* Reads the task in the current row of ST (TASK_COLS). */
-static void s_row(dispatch_t *dp, sqlite3_stmt *st, task_t *t)
+void task_row(dispatch_t *dp, sqlite3_stmt *st, task_t *t)
 {
     memset(t, 0, sizeof *t);
     t->r.task = sqlite3_column_int64(st, 0);
@@ -193,18 +160,16 @@ static void s_row(dispatch_t *dp, sqlite3_stmt *st, task_t *t)
     t->stuck = sqlite3_column_int(st, 21);
 }
 
-/* Loads task ID. Returns 1, 0 when unknown, -1 on error. Leaves task_get
- * on the row (for the columns s_row does not keep); the caller resets. */
-static int s_load(dispatch_t *dp, int64_t id, task_t *t)
+int task_load(dispatch_t *dp, int64_t id, task_t *t)
 {
     sqlite3_bind_int64(dp->task_get, 1, id);
     int rc = store_step(dp->store, dp->task_get);
     if (rc == 1)
-        s_row(dp, dp->task_get, t);
+        task_row(dp, dp->task_get, t);
     return rc;
 }
 
-static void s_task_name(char out[24], int64_t id)
+void task_name(char out[24], int64_t id)
 {
     snprintf(out, 24, "T%08" PRId64, id);
 }
@@ -228,11 +193,11 @@ static int s_count(dispatch_t *dp, state_t from, state_t to)
 {
     char key[32];
     if (from != ST_COUNT) {
-        snprintf(key, sizeof key, "tasks.%s", s_states[from]);
+        snprintf(key, sizeof key, "tasks.%s", task_states[from]);
         if (store_count_add(dp->store, key, -1) < 0)
             return -1;
     }
-    snprintf(key, sizeof key, "tasks.%s", s_states[to]);
+    snprintf(key, sizeof key, "tasks.%s", task_states[to]);
     return store_count_add(dp->store, key, 1);
 }
 
@@ -255,7 +220,7 @@ static int s_assign(dispatch_t *dp, task_t *t, const assignee_t *a,
         return -1;
     pack_t *d = &dp->data;
     char name[24];
-    s_task_name(name, t->r.task);
+    task_name(name, t->r.task);
     if (to == ST_PENDING) {
         sqlite3_stmt *st = dp->task_set_status;
         sqlite3_bind_int64(st, 1, t->r.task);
@@ -344,7 +309,7 @@ static int s_pass(dispatch_t *dp, task_t *t, const char *reason,
     if (rc <= 0)
         return rc;
     char name[24];
-    s_task_name(name, t->r.task);
+    task_name(name, t->r.task);
     pack_t *d = &dp->data;
     pack_reset(d);
     int decline = strcmp(reason, "decline") == 0;
@@ -418,7 +383,7 @@ int task_request_accepted(dispatch_t *dp, const field_map_t *data,
         return -1;
     int64_t id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
     task_t t;
-    if (s_load(dp, id, &t) != 1)
+    if (task_load(dp, id, &t) != 1)
         return -1;
     store_reset(dp->task_get);
     assignee_t a;
@@ -444,7 +409,7 @@ int task_request_cancelled(dispatch_t *dp, const field_map_t *data,
     int64_t id = sqlite3_column_int64(st, 0);
     store_reset(st);
     task_t t;
-    if (s_load(dp, id, &t) != 1)
+    if (task_load(dp, id, &t) != 1)
         return -1;
     store_reset(dp->task_get);
     if (!s_may(t.state, MV_CANCEL))
@@ -463,7 +428,7 @@ int task_request_cancelled(dispatch_t *dp, const field_map_t *data,
         s_count(dp, t.state, ST_CANCELLED) < 0)
         return -1;
     char name[24];
-    s_task_name(name, id);
+    task_name(name, id);
     pack_t *d = &dp->data;
     pack_reset(d);
     pack_map(d, 2);
@@ -486,7 +451,7 @@ int task_retry_pending(dispatch_t *dp, uint64_t now)
     for (size_t i = 0; i < n; i++) {
         task_t t;
         assignee_t a;
-        if (s_load(dp, ids[i], &t) != 1)
+        if (task_load(dp, ids[i], &t) != 1)
             return -1;
         store_reset(dp->task_get);
         if (route_first(dp, &t.r, &a) < 0)
@@ -500,7 +465,7 @@ int task_retry_pending(dispatch_t *dp, uint64_t now)
 int task_deadline_passed(dispatch_t *dp, int64_t id, uint64_t now)
 {
     task_t t;
-    int rc = s_load(dp, id, &t);
+    int rc = task_load(dp, id, &t);
     if (rc <= 0)
         return rc;
     store_reset(dp->task_get);
@@ -516,7 +481,7 @@ int task_deadline_passed(dispatch_t *dp, int64_t id, uint64_t now)
             return rc;
         /* Nobody above: the task stays, the breach is counted once. */
         char name[24];
-        s_task_name(name, id);
+        task_name(name, id);
         log_warn("task %s: %s at the top of the chain", name, reason);
         if (dp->breaches)
             metric_add(dp->breaches, 1);
@@ -533,7 +498,7 @@ int task_deadline_passed(dispatch_t *dp, int64_t id, uint64_t now)
         due = 0; /* passed and handled */
     sqlite3_stmt *st = dp->task_set_status;
     sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, s_states[t.state], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, task_states[t.state], -1, SQLITE_STATIC);
     if (due)
         sqlite3_bind_int64(st, 3, due);
     else
@@ -545,10 +510,8 @@ int task_deadline_passed(dispatch_t *dp, int64_t id, uint64_t now)
 
 /* -- requests -------------------------------------------------------------- */
 
-/* Reads body.task ("T00000001", or the bare number) and loads it. Returns
- * API_OK, or the failure to answer with. */
-static api_status_t s_request_task(api_req_t *req, dispatch_t *dp,
-                                   task_t *t)
+api_status_t task_from_request(api_req_t *req, dispatch_t *dp,
+                               task_t *t)
 {
     field_str_t v;
     if (field_str(&req->body, "task", FIELD_REQUIRED, 24, &v) < 0)
@@ -562,7 +525,7 @@ static api_status_t s_request_task(api_req_t *req, dispatch_t *dp,
             return api_fail(req, API_INVALID, "body.task: not a task id");
         id = id * 10 + (v.ptr[i] - '0');
     }
-    int rc = s_load(dp, id, t);
+    int rc = task_load(dp, id, t);
     if (rc == 1)
         store_reset(dp->task_get);
     if (rc < 0)
@@ -588,16 +551,16 @@ static api_status_t s_conflict(api_req_t *req, const task_t *t,
                                const char *what)
 {
     return api_fail(req, API_CONFLICT, "body.task: a %s task cannot be %s",
-                    s_states[t->state], what);
+                    task_states[t->state], what);
 }
 
 static void s_reply_task(api_req_t *req, const task_t *t)
 {
     char name[24];
-    s_task_name(name, t->r.task);
+    task_name(name, t->r.task);
     pack_t *r = api_reply(req, 2);
     pack_kstr(r, "task", name);
-    pack_kstr(r, "status", s_states[t->state]);
+    pack_kstr(r, "status", task_states[t->state]);
 }
 
 api_status_t task_accept(api_req_t *req, void *ctx)
@@ -607,7 +570,7 @@ api_status_t task_accept(api_req_t *req, void *ctx)
     field_str_t by;
     if (field_str(&req->body, "by", FIELD_REQUIRED, 64, &by) < 0)
         return API_INVALID;
-    api_status_t st = s_request_task(req, dp, &t);
+    api_status_t st = task_from_request(req, dp, &t);
     if (st != API_OK || (st = s_by_assignee(req, &t, by)) != API_OK)
         return st;
     if (!s_may(t.state, MV_ACCEPT))
@@ -617,7 +580,7 @@ api_status_t task_accept(api_req_t *req, void *ctx)
     sqlite3_bind_int64(s, 2, (sqlite3_int64)req->now);
     int in_time = (int64_t)req->now <= t.accept_by;
     char name[24];
-    s_task_name(name, t.r.task);
+    task_name(name, t.r.task);
     pack_t *d = &dp->data;
     pack_reset(d);
     pack_map(d, 3);
@@ -645,7 +608,7 @@ static api_status_t s_pass_request(api_req_t *req, dispatch_t *dp,
     if (field_str(&req->body, "by", FIELD_REQUIRED, 64, &by) < 0 ||
         field_text(&req->body, "reason", FIELD_REQUIRED, 500, &reason) < 0)
         return API_INVALID;
-    api_status_t st = s_request_task(req, dp, &t);
+    api_status_t st = task_from_request(req, dp, &t);
     if (st != API_OK || (st = s_by_assignee(req, &t, by)) != API_OK)
         return st;
     if (!s_may(t.state, MV_ROUTE) || t.state == ST_PENDING ||
@@ -715,7 +678,7 @@ api_status_t task_resolve(api_req_t *req, void *ctx)
         pack_kfield(p, "member", member);
         pack_kdouble(p, "hours", hours);
     }
-    api_status_t st = s_request_task(req, dp, &t);
+    api_status_t st = task_from_request(req, dp, &t);
     if (st != API_OK || (st = s_by_assignee(req, &t, by)) != API_OK)
         return st;
     if (!s_may(t.state, MV_RESOLVE))
@@ -738,7 +701,7 @@ api_status_t task_resolve(api_req_t *req, void *ctx)
             0)
         return api_fail(req, API_UNAVAILABLE, "store: cannot write");
     char name[24];
-    s_task_name(name, t.r.task);
+    task_name(name, t.r.task);
     pack_t *d = &dp->data;
     pack_reset(d);
     pack_map(d, 7);
@@ -763,7 +726,7 @@ static int s_reopen(dispatch_t *dp, task_t *t, const char *by,
                     const char *reason, uint64_t now)
 {
     char name[24];
-    s_task_name(name, t->r.task);
+    task_name(name, t->r.task);
     pack_t *d = &dp->data;
     pack_reset(d);
     pack_map(d, 5);
@@ -771,7 +734,7 @@ static int s_reopen(dispatch_t *dp, task_t *t, const char *by,
     pack_kstr(d, "ref", t->ref);
     pack_kstr(d, "by", by);
     pack_kstr(d, "reason", reason);
-    pack_kstr(d, "was", s_states[t->state]);
+    pack_kstr(d, "was", task_states[t->state]);
     sqlite3_bind_int64(dp->tried_clear, 1, t->r.task);
     if (s_event(dp, "task.reopened", now) < 0 ||
         store_step(dp->store, dp->tried_clear) < 0)
@@ -797,7 +760,7 @@ api_status_t task_followup(api_req_t *req, void *ctx)
         return API_INVALID;
     if (solved < 0)
         solved = sat != 2; /* unsatisfied: not solved, unless said */
-    api_status_t st = s_request_task(req, dp, &t);
+    api_status_t st = task_from_request(req, dp, &t);
     if (st != API_OK)
         return st;
     if (!s_may(t.state, MV_FOLLOWUP))
@@ -827,11 +790,11 @@ api_status_t task_followup(api_req_t *req, void *ctx)
                    t.r.category, within, 0, -1) < 0)
         return api_fail(req, API_UNAVAILABLE, "store: cannot write");
     /* The columns of the resolve, still on task_get's row. */
-    if (s_load(dp, t.r.task, &t) != 1)
+    if (task_load(dp, t.r.task, &t) != 1)
         return api_fail(req, API_UNAVAILABLE, "store: cannot read");
     sqlite3_stmt *row = dp->task_get;
     char name[24];
-    s_task_name(name, t.r.task);
+    task_name(name, t.r.task);
     pack_t *d = &dp->data;
     pack_reset(d);
     pack_map(d, 17);
@@ -871,7 +834,7 @@ api_status_t task_reopen(api_req_t *req, void *ctx)
     if (field_str(&req->body, "by", FIELD_REQUIRED, 64, &by) < 0 ||
         field_text(&req->body, "reason", FIELD_REQUIRED, 500, &reason) < 0)
         return API_INVALID;
-    api_status_t st = s_request_task(req, dp, &t);
+    api_status_t st = task_from_request(req, dp, &t);
     if (st != API_OK)
         return st;
     if (!s_may(t.state, MV_REOPEN))
@@ -885,149 +848,3 @@ api_status_t task_reopen(api_req_t *req, void *ctx)
     return API_OK;
 }
 
-/* -- queries --------------------------------------------------------------- */
-
-/* Writes the task in the current row of ST as a map. */
-static void s_pack_task(dispatch_t *dp, sqlite3_stmt *st, pack_t *p)
-{
-    task_t t;
-    s_row(dp, st, &t);
-    char name[24];
-    s_task_name(name, t.r.task);
-    pack_map(p, 18);
-    pack_kstr(p, "task", name);
-    pack_kstr(p, "ref", t.ref);
-    pack_kstr(p, "status", s_states[t.state]);
-    pack_kstr(p, "category", t.r.category);
-    pack_kuint(p, "urgency", (uint64_t)t.urgency);
-    pack_kstr(p, "community", t.r.community);
-    pack_kstr(p, "grid", t.r.grid);
-    pack_kstr(p, "compound", t.r.compound);
-    pack_kstr(p, "stairwell", t.r.stairwell);
-    pack_str(p, "assignee");
-    if (t.a.rank == RANK_NONE)
-        pack_nil(p);
-    else
-        route_pack_assignee(p, &t.a);
-    pack_kstr(p, "level", route_level(&t.a));
-    pack_kint(p, "assigned_at", t.assigned_at);
-    pack_kint(p, "accept_by", t.accept_by);
-    pack_kint(p, "resolve_by", t.resolve_by);
-    pack_kint(p, "accepted_at", t.accepted_at);
-    pack_kint(p, "resolved_at", t.resolved_at);
-    pack_kbool(p, "breached", t.stuck);
-    pack_kstrn(p, "satisfaction", (const char *)sqlite3_column_text(st, 26),
-               (size_t)sqlite3_column_bytes(st, 26));
-}
-
-api_status_t task_get(api_req_t *req, void *ctx)
-{
-    dispatch_t *dp = ctx;
-    task_t t;
-    api_status_t st = s_request_task(req, dp, &t);
-    if (st != API_OK)
-        return st;
-    if (s_load(dp, t.r.task, &t) != 1)
-        return api_fail(req, API_UNAVAILABLE, "store: cannot read");
-    pack_t *r = api_reply(req, 1);
-    pack_str(r, "task");
-    s_pack_task(dp, dp->task_get, r);
-    store_reset(dp->task_get);
-    return API_OK;
-}
-
-api_status_t task_list(api_req_t *req, void *ctx)
-{
-    dispatch_t *dp = ctx;
-    int status = -1;
-    field_str_t assignee = {0}, grid = {0}, after = {0};
-    uint64_t limit = 100;
-    if (field_enum(&req->body, "status", FIELD_OPTIONAL, s_states,
-                   &status) < 0 ||
-        field_str(&req->body, "assignee", FIELD_OPTIONAL, 64, &assignee) <
-            0 ||
-        field_str(&req->body, "grid", FIELD_OPTIONAL, 64, &grid) < 0 ||
-        field_str(&req->body, "after", FIELD_OPTIONAL, 20, &after) < 0 ||
-        field_uint(&req->body, "limit", FIELD_OPTIONAL, 1, UINT32_MAX,
-                   &limit) < 0)
-        return API_INVALID;
-    if (limit > 1000)
-        limit = 1000;
-    int64_t from = 0;
-    for (size_t i = 0; i < after.len; i++) {
-        if (after.ptr[i] < '0' || after.ptr[i] > '9' || i >= 18)
-            return api_fail(req, API_INVALID, "body.after: not a cursor");
-        from = from * 10 + (after.ptr[i] - '0');
-    }
-    sqlite3_stmt *st = dp->task_list;
-    if (status >= 0)
-        sqlite3_bind_text(st, 1, s_states[status], -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 1);
-    if (assignee.ptr)
-        sqlite3_bind_text(st, 2, assignee.ptr, (int)assignee.len,
-                          SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 2);
-    if (grid.ptr)
-        sqlite3_bind_text(st, 3, grid.ptr, (int)grid.len, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, 3);
-    sqlite3_bind_int64(st, 4, from);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)limit + 1);
-    pack_t *items = &dp->scratch;
-    pack_reset(items);
-    uint32_t n = 0;
-    int64_t last = 0;
-    int rc;
-    while ((rc = store_step(dp->store, st)) == 1) {
-        if (n == limit) {
-            store_reset(st);
-            break;
-        }
-        last = sqlite3_column_int64(st, 0);
-        s_pack_task(dp, st, items);
-        n++;
-    }
-    if (rc < 0)
-        return api_fail(req, API_UNAVAILABLE, "store: cannot read");
-    int more = rc == 1;
-    pack_t *r = api_reply(req, more ? 2 : 1);
-    pack_str(r, "tasks");
-    pack_array(r, n);
-    pack_raw(r, pack_data(items), pack_size(items));
-    if (more) {
-        char cursor[24];
-        snprintf(cursor, sizeof cursor, "%" PRId64, last);
-        pack_kstr(r, "next", cursor);
-    }
-    return API_OK;
-}
-
-static void s_stat(const char *key, int64_t n, void *arg)
-{
-    int64_t *counts = arg;
-    for (int i = 0; i < ST_COUNT; i++)
-        if (strncmp(key, "tasks.", 6) == 0 &&
-            strcmp(key + 6, s_states[i]) == 0)
-            counts[i] = n;
-}
-
-api_status_t task_stats(api_req_t *req, void *ctx)
-{
-    dispatch_t *dp = ctx;
-    int64_t n[ST_COUNT] = {0}, total = 0;
-    if (store_counts(dp->store, s_stat, n) < 0)
-        return api_fail(req, API_UNAVAILABLE, "store: cannot read");
-    pack_t *r = api_reply(req, 3);
-    pack_str(r, "tasks");
-    pack_map(r, ST_COUNT + 1);
-    for (int i = 0; i < ST_COUNT; i++) {
-        pack_kint(r, s_states[i], n[i]);
-        total += n[i];
-    }
-    pack_kint(r, "total", total);
-    pack_kuint(r, "last_seq", store_durable_seq(dp->store));
-    pack_kuint(r, "intake_applied", follow_cursor(dp->intake));
-    return API_OK;
-}

@@ -1,0 +1,588 @@
+/*  End to end: dispatch with intake, real processes over real sockets.
+ *  Each test runs its own stack, so deadlines, rates and kills do not
+ *  disturb one another. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* Short deadlines for the categories the deadline tests use. */
+static const char s_test_config[] =
+    "[category.quick]\nname = 快速\nroute = grid\naccept = 1500ms\n"
+    "resolve = 1h\n"
+    "[category.later]\nname = 稍后\nroute = grid\naccept = 2s\n"
+    "resolve = 1h\n";
+
+/* The tree (in intake) and its staff (in dispatch, once dispatch has heard
+ * of the nodes). */
+static void s_community(h_stack_t *st)
+{
+    static const char *const nodes[][4] = {
+        {"HCZ", "火车站社区", "community", NULL},
+        {"G1", "第一网格", "grid", "HCZ"},
+        {"G2", "第二网格", "grid", "HCZ"},
+        {"C11", "铁路新村", "compound", "G1"},
+        {"S111", "1栋1单元", "stairwell", "C11"},
+        {"C21", "站前小区", "compound", "G2"},
+    };
+    for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
+        char parent[64] = "";
+        if (nodes[i][3])
+            snprintf(parent, sizeof parent, ",\"parent\":\"%s\"",
+                     nodes[i][3]);
+        h_expect_ok(h_call(st->intake.client,
+                           "{\"type\":\"grid.define\",\"id\":\"n-%s\","
+                           "\"body\":{\"code\":\"%s\",\"name\":\"%s\","
+                           "\"kind\":\"%s\"%s}}",
+                           nodes[i][0], nodes[i][0], nodes[i][1],
+                           nodes[i][2], parent));
+    }
+}
+
+/* Assigns a role, retrying while dispatch has not yet heard of the node. */
+static void s_staff(h_stack_t *st, const char *node, const char *role,
+                    const char *person)
+{
+    for (int i = 0; i < 200; i++) {
+        const msgpack_object *r = h_call(
+            st->dispatch.client,
+            "{\"type\":\"staff.assign\",\"id\":\"st-%s-%s\",\"body\":{"
+            "\"node\":\"%s\",\"role\":\"%s\",\"person\":{\"id\":\"%s\","
+            "\"name\":\"%s的名字\"}}}",
+            node, role, node, role, person, person);
+        if (h_ok(r))
+            return;
+        h_expect_error(r, "not_found", NULL);
+        usleep(50000);
+    }
+    fail_msg("dispatch never heard of node %s", node);
+}
+
+static void s_start(h_stack_t *st)
+{
+    h_stack_init(st);
+    snprintf(st->extra_config, sizeof st->extra_config, "%s",
+             s_test_config);
+    h_daemon_start(&st->intake);
+    h_daemon_start(&st->dispatch);
+    s_community(st);
+}
+
+/* Submits a request; returns its ref in OUT. */
+static void s_submit(h_stack_t *st, const char *id, const char *category,
+                     const char *where, char out[32])
+{
+    const msgpack_object *r = h_call(
+        st->intake.client,
+        "{\"type\":\"request.submit\",\"id\":\"%s\",\"body\":{"
+        "\"text\":\"需要帮助\",\"channel\":\"app\",\"category\":\"%s\","
+        "\"location\":{%s}}}",
+        id, category, where);
+    h_expect_ok(r);
+    snprintf(out, 32, "%s", h_str(r, "ref"));
+}
+
+/* Waits until dispatch has a task for REF; returns its id in TASK. */
+static void s_task_of(h_stack_t *st, const char *ref, char task[32])
+{
+    for (int i = 0; i < 200; i++) {
+        const msgpack_object *r = h_call(
+            st->dispatch.client,
+            "{\"type\":\"tasks.list\",\"body\":{\"limit\":1000}}");
+        h_expect_ok(r);
+        const msgpack_object *tasks = h_get(r, "tasks");
+        for (uint32_t k = 0; k < tasks->via.array.size; k++) {
+            char path[64];
+            snprintf(path, sizeof path, "tasks[%u].ref", k);
+            if (strcmp(h_str(r, path), ref) == 0) {
+                snprintf(path, sizeof path, "tasks[%u].task", k);
+                snprintf(task, 32, "%s", h_str(r, path));
+                return;
+            }
+        }
+        usleep(50000);
+    }
+    fail_msg("no task for %s", ref);
+}
+
+static const msgpack_object *s_task(h_stack_t *st, const char *task)
+{
+    const msgpack_object *r = h_call(
+        st->dispatch.client,
+        "{\"type\":\"task.get\",\"body\":{\"task\":\"%s\"}}", task);
+    h_expect_ok(r);
+    return r;
+}
+
+/* dispatch's events of TYPE about TASK, from the log, in order: their
+ * data's PATH values joined by ' ' into OUT. */
+static void s_events(h_stack_t *st, const char *task, const char *type,
+                     const char *path, char *out, size_t size)
+{
+    const msgpack_object *r = h_call(
+        st->dispatch.client,
+        "{\"type\":\"events.since\",\"body\":{\"after\":0,\"limit\":10000}}");
+    h_expect_ok(r);
+    out[0] = '\0';
+    uint32_t n = h_get(r, "events")->via.array.size;
+    for (uint32_t i = 0; i < n; i++) {
+        char p[128];
+        snprintf(p, sizeof p, "events[%u].data.task", i);
+        if (strcmp(h_str(r, p), task) != 0)
+            continue;
+        snprintf(p, sizeof p, "events[%u].type", i);
+        if (strcmp(h_str(r, p), type) != 0)
+            continue;
+        snprintf(p, sizeof p, "events[%u].data.%s", i, path);
+        size_t len = strlen(out);
+        snprintf(out + len, size - len, "%s%s", len ? " " : "",
+                 h_str(r, p));
+    }
+}
+
+#define REQ_STATUS "{\"type\":\"request.get\",\"body\":{\"ref\":\"%s\"}}"
+
+static void s_wait_request(h_stack_t *st, const char *ref,
+                           const char *status)
+{
+    char req[128];
+    snprintf(req, sizeof req, REQ_STATUS, ref);
+    h_wait_str(&st->intake, req, "request.status", status);
+}
+
+/* -- a request's whole life ----------------------------------------------- */
+
+static void test_whole_life(void **state)
+{
+    (void)state;
+    h_stack_t st;
+    s_start(&st);
+    s_staff(&st, "S111", "stairwell_leader", "p-lou");
+    s_staff(&st, "HCZ", "community_leader", "p-da");
+    char ref[32], task[32];
+    s_submit(&st, "life-1", "sanitation", "\"stairwell\":\"S111\"", ref);
+    s_task_of(&st, ref, task);
+    const msgpack_object *r = s_task(&st, task);
+    assert_string_equal(h_str(r, "task.status"), "assigned");
+    assert_string_equal(h_str(r, "task.assignee.id"), "p-lou");
+    assert_string_equal(h_str(r, "task.assignee.role"), "stairwell_leader");
+    assert_string_equal(h_str(r, "task.level"), "stairwell");
+    s_wait_request(&st, ref, "assigned");
+
+    client_t *c = st.dispatch.client;
+    h_expect_ok(h_call(c, "{\"type\":\"task.accept\",\"id\":\"a1\","
+                          "\"body\":{\"task\":\"%s\",\"by\":\"p-lou\"}}",
+                       task));
+    s_wait_request(&st, ref, "in_progress");
+    h_expect_ok(h_call(
+        c, "{\"type\":\"task.resolve\",\"id\":\"r1\",\"body\":{"
+           "\"task\":\"%s\",\"by\":\"p-lou\",\"result\":\"已清理\","
+           "\"participants\":[{\"member\":\"m1\",\"hours\":1.5},"
+           "{\"member\":\"m2\",\"hours\":2}],\"difficulty\":2}}",
+        task));
+    s_wait_request(&st, ref, "resolved");
+    h_expect_ok(h_call(c, "{\"type\":\"followup.record\",\"id\":\"f1\","
+                          "\"body\":{\"task\":\"%s\",\"by\":\"p-da\","
+                          "\"satisfaction\":\"satisfied\"}}",
+                       task));
+    s_wait_request(&st, ref, "closed");
+
+    /* task.closed carries what scoring needs. */
+    char out[256];
+    s_events(&st, task, "task.closed", "participants[1].member", out,
+             sizeof out);
+    assert_string_equal(out, "m2");
+    s_events(&st, task, "task.closed", "level", out, sizeof out);
+    assert_string_equal(out, "stairwell");
+    s_events(&st, task, "task.closed", "within_grid", out, sizeof out);
+    assert_string_equal(out, "true");
+    s_events(&st, task, "task.closed", "difficulty", out, sizeof out);
+    assert_string_equal(out, "2");
+    s_events(&st, task, "task.closed", "resolved_by", out, sizeof out);
+    assert_string_equal(out, "p-lou");
+
+    /* The resident's timeline follows every step. */
+    r = h_call(st.intake.client, REQ_STATUS, ref);
+    const char *want[] = {"submitted", "accepted", "assigned",
+                          "in_progress", "resolved", "closed"};
+    for (int i = 0; i < 6; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "request.timeline[%d].status", i);
+        assert_string_equal(h_str(r, p), want[i]);
+    }
+    h_stack_cleanup(&st);
+}
+
+/* -- illegal moves ----------------------------------------------------------- */
+
+static void test_illegal_transitions(void **state)
+{
+    (void)state;
+    h_stack_t st;
+    s_start(&st);
+    s_staff(&st, "G1", "grid_leader", "p-xiao");
+    char ref[32], task[32];
+    s_submit(&st, "ill-1", "dispute", "\"grid\":\"G1\"", ref);
+    s_task_of(&st, ref, task);
+    client_t *c = st.dispatch.client;
+    const char *resolve =
+        "{\"type\":\"task.resolve\",\"id\":\"%s\",\"body\":{\"task\":\"%s\","
+        "\"by\":\"p-xiao\",\"result\":\"x\",\"participants\":[],"
+        "\"difficulty\":1}}";
+    h_expect_error(h_call(c, resolve, "ill-r1", task), "conflict",
+                   "assigned");
+    h_expect_error(h_call(c, "{\"type\":\"followup.record\",\"id\":\"ill-f\","
+                             "\"body\":{\"task\":\"%s\",\"by\":\"x\","
+                             "\"satisfaction\":\"satisfied\"}}",
+                          task),
+                   "conflict", NULL);
+    h_expect_error(h_call(c, "{\"type\":\"task.accept\",\"id\":\"ill-a0\","
+                             "\"body\":{\"task\":\"%s\",\"by\":\"nobody\"}}",
+                          task),
+                   "forbidden", "body.by");
+    h_expect_error(h_call(c, "{\"type\":\"task.accept\",\"id\":\"ill-a1\","
+                             "\"body\":{\"task\":\"T99999\",\"by\":\"x\"}}"),
+                   "not_found", NULL);
+    h_expect_error(h_call(c, resolve, "ill-r2", "T1x"), "invalid",
+                   "body.task");
+    h_expect_error(
+        h_call(c, "{\"type\":\"task.resolve\",\"id\":\"ill-r3\",\"body\":{"
+                  "\"task\":\"%s\",\"by\":\"p-xiao\",\"result\":\"x\","
+                  "\"participants\":[{\"member\":\"m\",\"hours\":25}],"
+                  "\"difficulty\":1}}",
+               task),
+        "invalid", "body.participants[0].hours");
+    h_expect_ok(h_call(c, "{\"type\":\"task.accept\",\"id\":\"ill-a2\","
+                          "\"body\":{\"task\":\"%s\",\"by\":\"p-xiao\"}}",
+                       task));
+    h_expect_error(h_call(c, "{\"type\":\"task.accept\",\"id\":\"ill-a3\","
+                             "\"body\":{\"task\":\"%s\",\"by\":\"p-xiao\"}}",
+                          task),
+                   "conflict", NULL);
+    h_expect_ok(h_call(c, resolve, "ill-r4", task));
+    h_expect_ok(h_call(c, "{\"type\":\"followup.record\",\"id\":\"ill-f2\","
+                          "\"body\":{\"task\":\"%s\",\"by\":\"x\","
+                          "\"satisfaction\":\"basically\"}}",
+                       task));
+    /* Nothing may happen to a closed task but a reopen. */
+    h_expect_error(h_call(c, "{\"type\":\"task.accept\",\"id\":\"ill-a4\","
+                             "\"body\":{\"task\":\"%s\",\"by\":\"p-xiao\"}}",
+                          task),
+                   "conflict", "closed");
+    h_expect_error(h_call(c, resolve, "ill-r5", task), "conflict", "closed");
+    assert_string_equal(h_str(s_task(&st, task), "task.status"), "closed");
+    h_stack_cleanup(&st);
+}
+
+/* -- deadlines ----------------------------------------------------------------- */
+
+static void test_accept_deadline_climbs(void **state)
+{
+    (void)state;
+    h_stack_t st;
+    s_start(&st);
+    s_staff(&st, "S111", "stairwell_leader", "p-lou");
+    s_staff(&st, "C11", "assistant", "p-xie");
+    s_staff(&st, "G1", "grid_leader", "p-xiao");
+    char ref[32], task[32];
+    s_submit(&st, "dl-1", "quick", "\"stairwell\":\"S111\"", ref);
+    s_task_of(&st, ref, task);
+    char req[96];
+    snprintf(req, sizeof req,
+             "{\"type\":\"task.get\",\"body\":{\"task\":\"%s\"}}", task);
+    h_wait_str(&st.dispatch, req, "task.assignee.id", "p-xiao");
+    char out[512];
+    s_events(&st, task, "task.assigned", "assignee.role", out, sizeof out);
+    assert_string_equal(out, "stairwell_leader assistant grid_leader");
+    s_events(&st, task, "task.escalated", "reason", out, sizeof out);
+    assert_string_equal(out, "accept_timeout accept_timeout");
+    s_events(&st, task, "task.escalated", "from.role", out, sizeof out);
+    assert_string_equal(out, "stairwell_leader assistant");
+    s_events(&st, task, "task.escalated", "to.role", out, sizeof out);
+    assert_string_equal(out, "assistant grid_leader");
+    h_stack_cleanup(&st);
+}
+
+static void test_deadline_while_down(void **state)
+{
+    (void)state;
+    h_stack_t st;
+    s_start(&st);
+    s_staff(&st, "G1", "grid_leader", "p-xiao");
+    s_staff(&st, "HCZ", "community_leader", "p-da");
+    char ref[32], task[32];
+    s_submit(&st, "down-1", "later", "\"grid\":\"G1\"", ref);
+    s_task_of(&st, ref, task);
+    assert_int_equal(WEXITSTATUS(h_daemon_signal(&st.dispatch, SIGTERM)),
+                     0);
+    sleep(3); /* the 2 s accept deadline passes while dispatch is down */
+    h_daemon_start(&st.dispatch);
+    /* It fires at once after the restart, not a deadline later. */
+    const msgpack_object *r = s_task(&st, task);
+    for (int i = 0; i < 20 && strcmp(h_str(r, "task.assignee.id"), "p-da");
+         i++) {
+        usleep(50000);
+        r = s_task(&st, task);
+    }
+    assert_string_equal(h_str(r, "task.assignee.id"), "p-da");
+    char out[256];
+    s_events(&st, task, "task.escalated", "reason", out, sizeof out);
+    assert_string_equal(out, "accept_timeout");
+    h_stack_cleanup(&st);
+}
+
+/* -- units: decline to the next, then to the community leader -------------- */
+
+static void test_decline_passes_on(void **state)
+{
+    (void)state;
+    h_stack_t st;
+    s_start(&st);
+    s_staff(&st, "HCZ", "community_leader", "p-da");
+    client_t *c = st.dispatch.client;
+    const char *units[] = {"U1", "U2"};
+    for (int i = 0; i < 2; i++)
+        h_expect_ok(h_call(c,
+                           "{\"type\":\"unit.register\",\"id\":\"u-%s\","
+                           "\"body\":{\"id\":\"%s\",\"name\":\"驻区单位%s\","
+                           "\"kind\":\"unit\",\"categories\":[\"property\"],"
+                           "\"capacity\":5,\"agreement\":true}}",
+                           units[i], units[i], units[i]));
+    char ref[32], task[32];
+    s_submit(&st, "dec-1", "property", "\"grid\":\"G2\"", ref);
+    s_task_of(&st, ref, task);
+    const msgpack_object *r = s_task(&st, task);
+    assert_string_equal(h_str(r, "task.assignee.id"), "U1");
+    assert_string_equal(h_str(r, "task.level"), "unit");
+    h_expect_ok(h_call(c, "{\"type\":\"task.decline\",\"id\":\"d1\","
+                          "\"body\":{\"task\":\"%s\",\"by\":\"U1\","
+                          "\"reason\":\"人手不足\"}}",
+                       task));
+    assert_string_equal(h_str(s_task(&st, task), "task.assignee.id"), "U2");
+    h_expect_ok(h_call(c, "{\"type\":\"task.decline\",\"id\":\"d2\","
+                          "\"body\":{\"task\":\"%s\",\"by\":\"U2\","
+                          "\"reason\":\"不在服务范围\"}}",
+                       task));
+    r = s_task(&st, task);
+    assert_string_equal(h_str(r, "task.assignee.id"), "p-da");
+    assert_string_equal(h_str(r, "task.assignee.role"), "community_leader");
+    char out[256];
+    s_events(&st, task, "task.declined", "by", out, sizeof out);
+    assert_string_equal(out, "U1 U2");
+    /* The units' loads are back to zero. */
+    r = h_call(c, "{\"type\":\"units.list\"}");
+    assert_int_equal(h_int(r, "units[0].open_tasks"), 0);
+    assert_int_equal(h_int(r, "units[1].open_tasks"), 0);
+    /* A department offering nothing here: the community leader's own
+     * decline goes to the commander, of whom there is none: conflict. */
+    h_expect_error(h_call(c, "{\"type\":\"task.escalate\",\"id\":\"e1\","
+                             "\"body\":{\"task\":\"%s\",\"by\":\"p-da\","
+                             "\"reason\":\"x\"}}",
+                          task),
+                   "conflict", "nobody above");
+    h_stack_cleanup(&st);
+}
+
+/* -- reopen -------------------------------------------------------------------- */
+
+static void s_accept_resolve(h_stack_t *st, const char *task, const char *by,
+                             const char *tag)
+{
+    client_t *c = st->dispatch.client;
+    h_expect_ok(h_call(c, "{\"type\":\"task.accept\",\"id\":\"%s-a\","
+                          "\"body\":{\"task\":\"%s\",\"by\":\"%s\"}}",
+                       tag, task, by));
+    h_expect_ok(h_call(
+        c, "{\"type\":\"task.resolve\",\"id\":\"%s-r\",\"body\":{"
+           "\"task\":\"%s\",\"by\":\"%s\",\"result\":\"好了\","
+           "\"participants\":[{\"member\":\"m1\",\"hours\":1}],"
+           "\"difficulty\":1}}",
+        tag, task, by));
+}
+
+static void test_reopen(void **state)
+{
+    (void)state;
+    h_stack_t st;
+    s_start(&st);
+    s_staff(&st, "G2", "grid_leader", "p-g2");
+    char ref[32], task[32];
+    s_submit(&st, "re-1", "dispute", "\"compound\":\"C21\"", ref);
+    s_task_of(&st, ref, task);
+    client_t *c = st.dispatch.client;
+    s_accept_resolve(&st, task, "p-g2", "re1");
+    const msgpack_object *r =
+        h_call(c, "{\"type\":\"followup.record\",\"id\":\"re-f1\","
+                  "\"body\":{\"task\":\"%s\",\"by\":\"s\","
+                  "\"satisfaction\":\"unsatisfied\"}}",
+               task);
+    h_expect_ok(r);
+    assert_string_equal(h_str(r, "status"), "assigned");
+    s_wait_request(&st, ref, "assigned");
+    s_accept_resolve(&st, task, "p-g2", "re2");
+    h_expect_ok(h_call(c, "{\"type\":\"followup.record\",\"id\":\"re-f2\","
+                          "\"body\":{\"task\":\"%s\",\"by\":\"s\","
+                          "\"satisfaction\":\"satisfied\"}}",
+                       task));
+    assert_string_equal(h_str(s_task(&st, task), "task.status"), "closed");
+    r = h_call(c, "{\"type\":\"task.reopen\",\"id\":\"re-o\","
+                  "\"body\":{\"task\":\"%s\",\"by\":\"s\","
+                  "\"reason\":\"居民投诉\"}}",
+               task);
+    h_expect_ok(r);
+    r = s_task(&st, task);
+    assert_string_equal(h_str(r, "task.status"), "assigned");
+    assert_string_equal(h_str(r, "task.assignee.id"), "p-g2");
+    s_wait_request(&st, ref, "assigned");
+    char out[256];
+    s_events(&st, task, "task.reopened", "was", out, sizeof out);
+    assert_string_equal(out, "resolved closed");
+    s_events(&st, task, "task.assigned", "assignee.id", out, sizeof out);
+    assert_string_equal(out, "p-g2 p-g2 p-g2");
+    h_stack_cleanup(&st);
+}
+
+/* -- rates --------------------------------------------------------------------- */
+
+static void test_rates(void **state)
+{
+    (void)state;
+    h_stack_t st;
+    s_start(&st);
+    s_staff(&st, "G2", "grid_leader", "p-g2");
+    char ref[3][32], task[3][32];
+    for (int i = 0; i < 3; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "rate-%d", i);
+        s_submit(&st, id, "dispute", "\"grid\":\"G2\"", ref[i]);
+        s_task_of(&st, ref[i], task[i]);
+    }
+    client_t *c = st.dispatch.client;
+    /* 1: satisfied. 2: unsatisfied, again, then basically but unsolved.
+     * 3: never accepted. */
+    s_accept_resolve(&st, task[0], "p-g2", "t0");
+    h_expect_ok(h_call(c, "{\"type\":\"followup.record\",\"id\":\"t0-f\","
+                          "\"body\":{\"task\":\"%s\",\"by\":\"s\","
+                          "\"satisfaction\":\"satisfied\"}}",
+                       task[0]));
+    s_accept_resolve(&st, task[1], "p-g2", "t1");
+    h_expect_ok(h_call(c, "{\"type\":\"followup.record\",\"id\":\"t1-f\","
+                          "\"body\":{\"task\":\"%s\",\"by\":\"s\","
+                          "\"satisfaction\":\"unsatisfied\"}}",
+                       task[1]));
+    s_accept_resolve(&st, task[1], "p-g2", "t1b");
+    h_expect_ok(h_call(c, "{\"type\":\"followup.record\",\"id\":\"t1-g\","
+                          "\"body\":{\"task\":\"%s\",\"by\":\"s\","
+                          "\"satisfaction\":\"basically\","
+                          "\"resolved\":false}}",
+                       task[1]));
+    const msgpack_object *r =
+        h_call(c, "{\"type\":\"rates\",\"body\":{\"by\":\"grid\"}}");
+    h_expect_ok(r);
+    assert_int_equal(h_get(r, "rows")->via.array.size, 1);
+    assert_string_equal(h_str(r, "rows[0].key"), "G2");
+    /* By hand: 4 assignments (1 + 2 + 1), 3 accepted in time; 3 follow-ups,
+     * 1 solved, 2 satisfied or basically; 2 closed, both at grid level;
+     * 3 resolutions, all on time. */
+    assert_int_equal(h_int(r, "rows[0].assigned"), 4);
+    assert_int_equal(h_int(r, "rows[0].accepted_in_time"), 3);
+    assert_int_equal(h_int(r, "rows[0].followups"), 3);
+    assert_int_equal(h_int(r, "rows[0].solved"), 1);
+    assert_int_equal(h_int(r, "rows[0].satisfied_or_basically"), 2);
+    assert_int_equal(h_int(r, "rows[0].closed"), 2);
+    assert_int_equal(h_int(r, "rows[0].within_grid"), 2);
+    assert_int_equal(h_int(r, "rows[0].resolved"), 3);
+    assert_int_equal(h_int(r, "rows[0].on_time"), 3);
+    const msgpack_object *rate = h_get(r, "rows[0].response_rate");
+    assert_true(rate->type == MSGPACK_OBJECT_FLOAT64);
+    assert_true(rate->via.f64 == 0.75);
+    rate = h_get(r, "rows[0].resolution_rate");
+    assert_true(rate->via.f64 > 0.3333 && rate->via.f64 < 0.3334);
+    rate = h_get(r, "rows[0].satisfaction_rate");
+    assert_true(rate->via.f64 > 0.6666 && rate->via.f64 < 0.6667);
+    assert_true(h_get(r, "rows[0].within_grid_rate")->via.f64 == 1.0);
+    assert_true(h_get(r, "rows[0].on_time_rate")->via.f64 == 1.0);
+    assert_true(h_get(r, "rows[0].median_accept_min")->type ==
+                MSGPACK_OBJECT_FLOAT64);
+    /* By unit there is none (staff only); a past period is empty; a bad
+     * period is invalid. */
+    r = h_call(c, "{\"type\":\"rates\",\"body\":{\"by\":\"unit\"}}");
+    assert_int_equal(h_get(r, "rows")->via.array.size, 0);
+    r = h_call(c, "{\"type\":\"rates\",\"body\":{\"by\":\"category\","
+                  "\"period\":\"2001-01\"}}");
+    assert_int_equal(h_get(r, "rows")->via.array.size, 0);
+    h_expect_error(h_call(c, "{\"type\":\"rates\",\"body\":{\"by\":\"grid\","
+                             "\"period\":\"2001-13\"}}"),
+                   "invalid", "body.period");
+    h_stack_cleanup(&st);
+}
+
+/* -- kill -9 of dispatch while intake takes requests -------------------------- */
+
+#define FLOOD 300
+
+static void test_kill9_dispatch(void **state)
+{
+    (void)state;
+    h_stack_t st;
+    s_start(&st);
+    s_staff(&st, "S111", "stairwell_leader", "p-lou");
+    char ref[32];
+    for (int i = 0; i < FLOOD; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "fl-%d", i);
+        s_submit(&st, id, "sanitation", "\"stairwell\":\"S111\"", ref);
+        if (i == FLOOD / 3) {
+            int status = h_daemon_signal(&st.dispatch, SIGKILL);
+            assert_true(WIFSIGNALED(status));
+        }
+    }
+    h_daemon_start(&st.dispatch);
+    char want[32];
+    snprintf(want, sizeof want, "%d", FLOOD);
+    h_wait_str(&st.dispatch, "{\"type\":\"stats\"}", "tasks.total", want);
+    h_wait_str(&st.dispatch, "{\"type\":\"stats\"}", "tasks.assigned", want);
+    /* One task per request, and intake agrees on every status. */
+    const msgpack_object *r =
+        h_call(st.dispatch.client,
+               "{\"type\":\"tasks.list\",\"body\":{\"limit\":1000}}");
+    assert_int_equal(h_get(r, "tasks")->via.array.size, FLOOD);
+    char *seen = calloc(FLOOD + 1, 1);
+    for (int i = 0; i < FLOOD; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "tasks[%d].ref", i);
+        long rid = atol(h_str(r, p) + 1);
+        assert_true(rid >= 1 && rid <= FLOOD);
+        assert_int_equal(seen[rid], 0);
+        seen[rid] = 1;
+    }
+    free(seen);
+    h_wait_str(&st.intake, "{\"type\":\"stats\"}", "requests.assigned",
+               want);
+    h_stack_cleanup(&st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_whole_life),
+        cmocka_unit_test(test_illegal_transitions),
+        cmocka_unit_test(test_accept_deadline_climbs),
+        cmocka_unit_test(test_deadline_while_down),
+        cmocka_unit_test(test_decline_passes_on),
+        cmocka_unit_test(test_reopen),
+        cmocka_unit_test(test_rates),
+        cmocka_unit_test(test_kill9_dispatch),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
