@@ -1,10 +1,12 @@
 # juli: build, run, test, install. One flat Makefile; pkg-config finds the
 # libraries, and the first build installs the Debian packages it lacks.
 
-PKGS     := libzmq libuv msgpack sqlite3 inih libsystemd libmicrohttpd
+PKGS     := libzmq libuv msgpack sqlite3 inih libsystemd libmicrohttpd \
+            libsodium
 TESTPKGS := cmocka
 DEBS     := pkg-config libzmq3-dev libuv1-dev libmsgpack-dev libsqlite3-dev \
             libinih-dev libsystemd-dev libmicrohttpd-dev libcmocka-dev \
+            libsodium-dev \
             tzdata
 
 PREFIX   ?= /usr/local
@@ -18,7 +20,7 @@ SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 REL := build/rel
 SAN := build/san
 
-DAEMONS  := intake dispatch
+DAEMONS  := intake dispatch scoring
 PROGRAMS := $(addprefix juli-,$(DAEMONS)) julictl
 
 # Goals that must not install anything.
@@ -93,6 +95,12 @@ $(eval $(call program,$(REL),bin,julictl,$(JULICTL_SRC),))
 $(foreach d,$(DAEMONS),$(eval $(call program,$(SAN),$(SAN)/bin,juli-$(d),\
   $(wildcard services/$(d)/*.c),$(SANFLAGS))))
 $(eval $(call program,$(SAN),$(SAN)/bin,julictl,$(JULICTL_SRC),$(SANFLAGS)))
+
+# A unit test of a service's own module links that service's objects.
+svc_objs = $(patsubst %.c,$(SAN)/%.o,$(filter-out %/main.c,\
+  $(wildcard services/$(1)/*.c)))
+$(SAN)/tests/test_points: $(call svc_objs,scoring)
+$(SAN)/tests/test_points.o: CFLAGS += -Iservices/scoring
 
 $(SAN)/tests/%: $(SAN)/tests/%.o $(call objs,$(SAN),$(TEST_LIB) $(COMMON_SRC))
 	@mkdir -p $(@D)

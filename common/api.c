@@ -297,10 +297,13 @@ static api_status_t s_handle(api_t *self, const msgpack_object *root,
     }
     if (self->turn_failed)
         return api_fail(req, API_UNAVAILABLE, "store: cannot write now");
-    /* The body as canonical bytes, to tell a retry from a reuse. */
+    /* The body as canonical bytes, to tell a retry from a reuse; no body
+     * is the same as an empty one. */
     pack_reset(&self->body);
     if (req->body.obj)
         pack_object(&self->body, req->body.obj);
+    else
+        pack_map(&self->body, 0);
     store_idem_t seen;
     int rc = store_idem_get(self->store, req->id.ptr, req->id.len, &seen);
     if (rc < 0)

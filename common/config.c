@@ -178,12 +178,17 @@ const config_category_t *config_category(const config_t *self,
 
 typedef struct {
     config_t *cfg;
-    char where[160];  /* "[section] key" of the line being read */
+    FILE *file;
+    int line;         /* the line inih is reading */
+    int refused;      /* the line the handler refused, 0 if none */
+    char where[160];  /* "[section] key" of the line refused */
     char reason[160]; /* why the handler refused it */
+    char kw_section[64]; /* the section whose keywords are being read */
 } s_reader_t;
 
 static int s_fail(s_reader_t *r, const char *fmt, ...)
 {
+    r->refused = r->line;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(r->reason, sizeof r->reason, fmt, ap);
@@ -299,11 +304,18 @@ static int s_category_key(s_reader_t *r, const char *code, const char *key,
         if (config_duration(v, &c->resolve_ms) < 0)
             return s_fail(r, "not a duration (45s, 30m, 2h, 3d)");
     } else if (strcmp(key, "keywords") == 0) {
-        int n = s_split(v, c->keywords, CONFIG_MAX_KEYWORDS);
+        /* The first keywords line of a section replaces the list; more
+         * lines (an indented continuation, or the key again) add to it,
+         * since inih reads at most 199 bytes a line. */
+        size_t have = 0;
+        if (strcmp(r->kw_section, code) == 0)
+            have = c->nkeywords;
+        snprintf(r->kw_section, sizeof r->kw_section, "%s", code);
+        int n = s_split(v, c->keywords + have, CONFIG_MAX_KEYWORDS - have);
         if (n < 0)
             return s_fail(r, "at most %d keywords of 63 bytes",
                           CONFIG_MAX_KEYWORDS);
-        c->nkeywords = (size_t)n;
+        c->nkeywords = have + (size_t)n;
     } else
         return s_fail(r, "unknown key");
     return 1;
@@ -372,6 +384,9 @@ static int s_handler(void *user, const char *section, const char *key,
                      const char *value)
 {
     s_reader_t *r = user;
+    /* inih reads on after a refused line: the first refusal stands. */
+    if (r->reason[0])
+        return 1;
     snprintf(r->where, sizeof r->where, "[%s] %s", section, key);
     config_daemon_t *d = config_daemon(r->cfg, section);
     if (d)
@@ -395,16 +410,57 @@ static int s_handler(void *user, const char *section, const char *key,
     return s_fail(r, "unknown section");
 }
 
+/* inih cuts lines at 199 bytes and reads the rest as a line of its own:
+ * refuse such a file with a clear reason instead. Returns the number of
+ * the first long line, 0 when none, -1 when the file cannot be read. */
+static int s_long_line(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int line = 1, len = 0, c, found = 0;
+    while (!found && (c = fgetc(f)) != EOF) {
+        if (c == '\n') {
+            line++;
+            len = 0;
+        } else if (++len > CONFIG_MAX_LINE)
+            found = line;
+    }
+    fclose(f);
+    return found;
+}
+
+/* inih's line reader, counting lines so a refusal knows its own. */
+static char *s_gets(char *buf, int size, void *arg)
+{
+    s_reader_t *r = arg;
+    char *got = fgets(buf, size, r->file);
+    if (got)
+        r->line++;
+    return got;
+}
+
 int config_load(config_t *self, const char *path, char *err, size_t errlen)
 {
     s_reader_t r = {.cfg = self};
-    int line = ini_parse(path, s_handler, &r);
-    if (line == -1) {
+    int too_long = s_long_line(path);
+    if (too_long > 0) {
+        snprintf(err, errlen,
+                 "%s:%d: line longer than %d bytes: continue it on an "
+                 "indented next line",
+                 path, too_long, CONFIG_MAX_LINE);
+        return -1;
+    }
+    if (too_long < 0 || !(r.file = fopen(path, "r"))) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : ENOENT));
         return -1;
     }
+    int line = ini_parse_stream(s_gets, &r, s_handler, &r);
+    fclose(r.file);
     if (line != 0) {
-        if (r.reason[0])
+        /* inih names the first bad line; a syntax error there never
+         * reached the handler, whose refusal may be of a later line. */
+        if (r.refused == line)
             snprintf(err, errlen, "%s:%d: %s: %s", path, line, r.where,
                      r.reason);
         else

@@ -16,7 +16,8 @@
  *
  *  An unknown section or key, or a value that does not parse, is an error
  *  naming the file and line: a typo must not silently fall back to a
- *  default. The config_t owns all its strings; it is read-only once the
+ *  default. Lines are at most 199 bytes (inih's limit); a long keywords
+ *  list goes on indented continuation lines, which add to it. The config_t owns all its strings; it is read-only once the
  *  daemon runs.
  */
 #ifndef JULI_CONFIG_H
@@ -30,6 +31,7 @@
 
 #define CONFIG_MAX_CATEGORIES 64
 #define CONFIG_MAX_KEYWORDS   32
+#define CONFIG_MAX_LINE       199 /* bytes: inih's limit */
 
 typedef struct {
     const char *name;     /* "intake", "dispatch", "scoring" */

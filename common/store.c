@@ -15,7 +15,6 @@
 
 #include <assert.h>
 #include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,17 +73,29 @@ static int s_exec(store_t *self, const char *sql, char *err, size_t errlen)
     return 0;
 }
 
-/* Creates the parent directory of PATH when missing. */
+/* Creates the directories above PATH that are missing. */
 static int s_mkdir_parent(const char *path, char *err, size_t errlen)
 {
-    char copy[1024];
-    snprintf(copy, sizeof copy, "%s", path);
-    char *dir = dirname(copy);
-    if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
-        return -1;
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return 0;
+    *slash = '\0';
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+            goto fail;
+        *p = '/';
     }
+    if (*dir && mkdir(dir, 0750) < 0 && errno != EEXIST)
+        goto fail;
     return 0;
+fail:
+    snprintf(err, errlen, "cannot create %.200s: %s", dir, strerror(errno));
+    return -1;
 }
 
 static int s_migrate(store_t *self, const char *const *steps, char *err,
@@ -481,9 +492,12 @@ int store_idem_get(store_t *self, const char *id, size_t id_len,
     }
     char *p = self->idem_buf;
     memcpy(p, sqlite3_column_text(st, 0), tlen);
-    memcpy(p + tlen, sqlite3_column_blob(st, 1), out->body_len);
-    memcpy(p + tlen + out->body_len, sqlite3_column_blob(st, 2),
-           out->reply_len);
+    /* A zero-length blob comes back as NULL: copy only what there is. */
+    if (out->body_len)
+        memcpy(p + tlen, sqlite3_column_blob(st, 1), out->body_len);
+    if (out->reply_len)
+        memcpy(p + tlen + out->body_len, sqlite3_column_blob(st, 2),
+               out->reply_len);
     sqlite3_reset(st);
     out->type = p;
     out->body = p + tlen;
@@ -497,10 +511,11 @@ int store_idem_put(store_t *self, const char *id, size_t id_len,
     sqlite3_stmt *st = self->idem_put;
     sqlite3_bind_blob(st, 1, id, (int)id_len, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, entry->type, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 3, entry->body, (int)entry->body_len,
-                      SQLITE_STATIC);
-    sqlite3_bind_blob(st, 4, entry->reply, (int)entry->reply_len,
-                      SQLITE_STATIC);
+    /* A NULL pointer would bind SQL NULL: an empty blob is "". */
+    sqlite3_bind_blob(st, 3, entry->body_len ? entry->body : "",
+                      (int)entry->body_len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, entry->reply_len ? entry->reply : "",
+                      (int)entry->reply_len, SQLITE_STATIC);
     return store_step(self, st) < 0 ? -1 : 0;
 }
 

@@ -39,6 +39,8 @@ typedef struct {
     bus_t *bus;
     uv_timer_t watchdog;
     int timed_out;
+    uv_timer_t timers[4]; /* the tests' own timers, closed by s_shutdown */
+    int ntimers;
     bus_socket_t *socks[4];
     size_t nsocks;
     void *zctx; /* for plain ZeroMQ peers outside the bus */
@@ -99,6 +101,9 @@ static int s_shutdown(fx_t *fx)
     for (size_t i = 0; i < fx->nsocks; i++)
         bus_close(fx->socks[i]);
     fx->nsocks = 0;
+    for (int i = 0; i < fx->ntimers; i++)
+        uv_close((uv_handle_t *)&fx->timers[i], NULL);
+    fx->ntimers = 0;
     if (!uv_is_closing((uv_handle_t *)&fx->watchdog))
         uv_close((uv_handle_t *)&fx->watchdog, NULL);
     uv_run(&fx->loop, UV_RUN_DEFAULT);
@@ -159,6 +164,16 @@ static void *s_plain(fx_t *fx, int type, const char *endpoint)
     assert_int_equal(zmq_connect(z, endpoint), 0);
     fx->zsocks[fx->nzsocks++] = z;
     return z;
+}
+
+/* A timer of the fixture's, with DATA; s_shutdown closes it. */
+static uv_timer_t *s_timer(fx_t *fx, void *data)
+{
+    assert_true(fx->ntimers < 4);
+    uv_timer_t *t = &fx->timers[fx->ntimers++];
+    uv_timer_init(&fx->loop, t);
+    t->data = data;
+    return t;
 }
 
 /* Runs the loop until something stops it; fails if the watchdog did. */
@@ -245,7 +260,7 @@ static void test_flood_drained_in_batches(void **state)
  * a batch yields to the rest of the loop. */
 typedef struct {
     flood_t f;
-    uv_timer_t tick;
+    uv_timer_t *tick;
     int ticks;
     int recvs_at_tick;
 } starve_t;
@@ -261,7 +276,7 @@ static void s_starve_batch(bus_socket_t *s, void *arg)
 {
     starve_t *st = arg;
     if (st->f.batches == 0) /* due at once, from the first batch */
-        uv_timer_start(&st->tick, s_starve_tick, 0, 0);
+        uv_timer_start(st->tick, s_starve_tick, 0, 0);
     s_flood_batch(s, &st->f);
 }
 
@@ -277,8 +292,7 @@ static void test_flood_does_not_starve_timers(void **state)
     fx_t *fx = *state;
     starve_t st = {.f = {.fx = fx}};
     bus_socket_t *server = s_bind(fx, ZMQ_ROUTER, fx->api);
-    uv_timer_init(&fx->loop, &st.tick);
-    st.tick.data = &st;
+    st.tick = s_timer(fx, &st);
     assert_int_equal(bus_start(server, s_starve_recv, s_starve_batch, &st),
                      0);
     void *client = s_plain(fx, ZMQ_DEALER, fx->api);
@@ -290,7 +304,6 @@ static void test_flood_does_not_starve_timers(void **state)
     assert_int_equal(st.f.out_of_order, 0);
     assert_int_equal(st.ticks, 1);
     assert_true(st.recvs_at_tick < FLOOD);
-    uv_close((uv_handle_t *)&st.tick, NULL);
     s_finish(fx);
 }
 
@@ -301,7 +314,7 @@ static void test_flood_does_not_starve_timers(void **state)
 typedef struct {
     fx_t *fx;
     bus_socket_t *server, *client;
-    uv_timer_t answer; /* the server answers from here, every 1 ms */
+    uv_timer_t *answer; /* the server answers from here, every 1 ms */
     /* The server's queue of requests not yet answered. */
     char ids[8][256];
     size_t id_len[8];
@@ -373,9 +386,8 @@ static void test_replies_from_timer_do_not_stall(void **state)
     e.client = s_connect(fx, ZMQ_DEALER, fx->api);
     assert_int_equal(bus_start(e.server, s_echo_server_recv, NULL, &e), 0);
     assert_int_equal(bus_start(e.client, s_echo_client_recv, NULL, &e), 0);
-    uv_timer_init(&fx->loop, &e.answer);
-    e.answer.data = &e;
-    uv_timer_start(&e.answer, s_echo_answer, 1, 1);
+    e.answer = s_timer(fx, &e);
+    uv_timer_start(e.answer, s_echo_answer, 1, 1);
 
     s_echo_client_send(&e, 0);
     s_run(fx);
@@ -385,7 +397,6 @@ static void test_replies_from_timer_do_not_stall(void **state)
     assert_int_equal(e.wrong_reply, 0);
     assert_int_equal(e.send_failures, 0);
     assert_int_equal(e.overflow, 0);
-    uv_close((uv_handle_t *)&e.answer, NULL);
     s_finish(fx);
 }
 
@@ -393,7 +404,7 @@ static void test_replies_from_timer_do_not_stall(void **state)
  * request goes out from a timer too, after its reply consumed the edge. */
 typedef struct {
     echo_t e;
-    uv_timer_t ping;
+    uv_timer_t *ping;
     int pending_ping;
 } echo2_t;
 
@@ -438,12 +449,10 @@ static void test_sends_from_timers_on_both_sides(void **state)
     x.e.client = s_connect(fx, ZMQ_DEALER, fx->api);
     assert_int_equal(bus_start(x.e.server, s_echo2_server_recv, NULL, &x), 0);
     assert_int_equal(bus_start(x.e.client, s_echo2_client_recv, NULL, &x), 0);
-    uv_timer_init(&fx->loop, &x.e.answer);
-    x.e.answer.data = &x.e;
-    uv_timer_start(&x.e.answer, s_echo_answer, 1, 1);
-    uv_timer_init(&fx->loop, &x.ping);
-    x.ping.data = &x;
-    uv_timer_start(&x.ping, s_echo2_ping, 1, 1);
+    x.e.answer = s_timer(fx, &x.e);
+    uv_timer_start(x.e.answer, s_echo_answer, 1, 1);
+    x.ping = s_timer(fx, &x);
+    uv_timer_start(x.ping, s_echo2_ping, 1, 1);
 
     s_run(fx);
     assert_int_equal(x.e.client_recvs, ROUNDS);
@@ -451,8 +460,6 @@ static void test_sends_from_timers_on_both_sides(void **state)
     assert_int_equal(x.e.replies_sent, ROUNDS);
     assert_int_equal(x.e.wrong_reply, 0);
     assert_int_equal(x.e.send_failures, 0);
-    uv_close((uv_handle_t *)&x.e.answer, NULL);
-    uv_close((uv_handle_t *)&x.ping, NULL);
     s_finish(fx);
 }
 
@@ -626,10 +633,7 @@ static void test_subscribe_filters_by_prefix(void **state)
     assert_int_equal(bus_start(task, s_sub_task_recv, s_pubsub_check, &ps),
                      0);
     assert_int_equal(bus_start(all, s_sub_all_recv, s_pubsub_check, &ps), 0);
-    uv_timer_t rounds;
-    uv_timer_init(&fx->loop, &rounds);
-    rounds.data = &ps;
-    uv_timer_start(&rounds, s_pub_round, 0, 2);
+    uv_timer_start(s_timer(fx, &ps), s_pub_round, 0, 2);
 
     s_run(fx);
     /* The other topics were published while "task." was subscribed (the
@@ -637,7 +641,6 @@ static void test_subscribe_filters_by_prefix(void **state)
     assert_true(ps.task_got >= 5);
     assert_int_equal(ps.task_wrong, 0);
     assert_true(ps.all_other >= 5);
-    uv_close((uv_handle_t *)&rounds, NULL);
     s_finish(fx);
 }
 
@@ -763,14 +766,10 @@ static void test_close_inside_recv(void **state)
         assert_int_equal(zmq_send(client, "m", 1, 0), 1);
 
     /* Give the other nine time to arrive, were anyone still reading. */
-    uv_timer_t done;
-    uv_timer_init(&fx->loop, &done);
-    done.data = fx;
-    uv_timer_start(&done, s_close_done, 100, 0);
+    uv_timer_start(s_timer(fx, fx), s_close_done, 100, 0);
     s_run(fx);
     assert_int_equal(c.recvs, 1);
     assert_int_equal(c.batches, 0);
-    uv_close((uv_handle_t *)&done, NULL);
     s_finish(fx);
 }
 

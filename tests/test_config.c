@@ -592,6 +592,21 @@ static void test_syntax_error_refused(void **state)
     assert_non_null(strstr(fx->err, want));
 }
 
+/* A syntax error (no handler call) followed by a refused value: the error
+ * is the first line's, and must not borrow the later line's reason. */
+static void test_syntax_error_before_bad_value(void **state)
+{
+    fx_t *fx = *state;
+    assert_int_equal(s_load(fx, "[points]\n"
+                                "this is no key\n"      /* 2 */
+                                "per_hour = ten\n"),    /* 3 */
+                     -1);
+    char want[200];
+    snprintf(want, sizeof want, "%s:2: syntax error", fx->path);
+    if (strcmp(fx->err, want) != 0)
+        fail_msg("error \"%s\", not \"%s\"", fx->err, want);
+}
+
 static void test_inline_comments(void **state)
 {
     fx_t *fx = *state;
@@ -627,8 +642,10 @@ static void test_keywords_at_most_32(void **state)
     s_refused(fx, text, 2, "[category.other] keywords", "at most 32");
 }
 
-/* The header allows 32 keywords of up to 63 bytes: a line of twenty
- * three-character Chinese keywords (about 230 bytes) must load whole. */
+/* The header allows 32 keywords of up to 63 bytes, but inih reads at most
+ * 199 bytes a line: twenty three-character Chinese keywords (about 230
+ * bytes) are refused on one line, with the line named, and load whole on
+ * an indented continuation line. */
 static void test_long_keywords_line(void **state)
 {
     fx_t *fx = *state;
@@ -641,6 +658,15 @@ static void test_long_keywords_line(void **state)
     p += sprintf(p, "[category.sanitation]\nkeywords = ");
     for (size_t i = 0; i < 20; i++)
         p += sprintf(p, "%s%s", i ? ", " : "", words[i]);
+    sprintf(p, "\nname = 卫生\n");
+    assert_int_equal(s_load(fx, text), -1);
+    assert_non_null(strstr(fx->err, ":2: line longer than 199 bytes"));
+
+    p = text;
+    p += sprintf(p, "[category.sanitation]\nkeywords = ");
+    for (size_t i = 0; i < 20; i++)
+        p += sprintf(p, "%s%s%s", i == 10 ? "\n    " : "",
+                     i && i != 10 ? ", " : "", words[i]);
     sprintf(p, "\nname = 卫生\n");
     s_load_ok(fx, text);
     const config_category_t *s = config_category(fx->cfg, "sanitation", 10);
@@ -693,6 +719,7 @@ int main(void)
         T(test_error_names_its_own_line),
         T(test_missing_file_refused),
         T(test_syntax_error_refused),
+        T(test_syntax_error_before_bad_value),
         T(test_inline_comments),
         T(test_keywords_at_most_32),
         T(test_long_keywords_line),

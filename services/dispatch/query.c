@@ -2,6 +2,7 @@
  *  changes a task; task.c owns every move.
  */
 #include "dispatch.h"
+#include "page.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -70,25 +71,15 @@ api_status_t task_list(api_req_t *req, void *ctx)
 {
     dispatch_t *dp = ctx;
     int status = -1;
-    field_str_t assignee = {0}, grid = {0}, after = {0};
-    uint64_t limit = 100;
+    field_str_t assignee = {0}, grid = {0};
+    page_t pg;
     if (field_enum(&req->body, "status", FIELD_OPTIONAL, task_states,
                    &status) < 0 ||
         field_str(&req->body, "assignee", FIELD_OPTIONAL, 64, &assignee) <
             0 ||
         field_str(&req->body, "grid", FIELD_OPTIONAL, 64, &grid) < 0 ||
-        field_str(&req->body, "after", FIELD_OPTIONAL, 20, &after) < 0 ||
-        field_uint(&req->body, "limit", FIELD_OPTIONAL, 1, UINT32_MAX,
-                   &limit) < 0)
+        page_begin(&pg, req, &dp->scratch) < 0)
         return API_INVALID;
-    if (limit > 1000)
-        limit = 1000;
-    int64_t from = 0;
-    for (size_t i = 0; i < after.len; i++) {
-        if (after.ptr[i] < '0' || after.ptr[i] > '9' || i >= 18)
-            return api_fail(req, API_INVALID, "body.after: not a cursor");
-        from = from * 10 + (after.ptr[i] - '0');
-    }
     sqlite3_stmt *st = dp->task_list;
     if (status >= 0)
         sqlite3_bind_text(st, 1, task_states[status], -1, SQLITE_STATIC);
@@ -103,35 +94,19 @@ api_status_t task_list(api_req_t *req, void *ctx)
         sqlite3_bind_text(st, 3, grid.ptr, (int)grid.len, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, 3);
-    sqlite3_bind_int64(st, 4, from);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)limit + 1);
-    pack_t *items = &dp->scratch;
-    pack_reset(items);
-    uint32_t n = 0;
-    int64_t last = 0;
+    sqlite3_bind_int64(st, 4, pg.after);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)pg.limit + 1);
     int rc;
     while ((rc = store_step(dp->store, st)) == 1) {
-        if (n == limit) {
+        if (!page_take(&pg, sqlite3_column_int64(st, 0))) {
             store_reset(st);
             break;
         }
-        last = sqlite3_column_int64(st, 0);
-        s_pack_task(dp, st, items);
-        n++;
+        s_pack_task(dp, st, pg.items);
     }
     if (rc < 0)
         return api_fail(req, API_UNAVAILABLE, "store: cannot read");
-    int more = rc == 1;
-    pack_t *r = api_reply(req, more ? 2 : 1);
-    pack_str(r, "tasks");
-    pack_array(r, n);
-    pack_raw(r, pack_data(items), pack_size(items));
-    if (more) {
-        char cursor[24];
-        snprintf(cursor, sizeof cursor, "%" PRId64, last);
-        pack_kstr(r, "next", cursor);
-    }
-    return API_OK;
+    return page_reply(&pg, req, "tasks");
 }
 
 static void s_stat(const char *key, int64_t n, void *arg)

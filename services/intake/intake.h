@@ -46,6 +46,7 @@ typedef struct {
     sqlite3_stmt *req_insert, *req_get, *req_by_ref, *req_update,
         *req_status, *timeline_add, *timeline_get, *list_all, *list_status, *list_grid, *list_category;
     pack_t data; /* an event's data, reused */
+    pack_t list; /* a list's items, reused */
     daemon_t *daemon;
     follow_t *dispatch; /* dispatch's events: the requests' progress */
 } intake_t;

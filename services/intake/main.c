@@ -61,6 +61,7 @@ static void *s_start(daemon_t *d, char *err, size_t errlen)
     in->config = daemon_config(d);
     in->store = daemon_store(d);
     pack_init(&in->data);
+    pack_init(&in->list);
     if (grid_prepare(in) < 0 || request_prepare(in) < 0) {
         snprintf(err, errlen, "cannot prepare the store's statements");
         s_stop(in);
@@ -87,6 +88,7 @@ static void s_stop(void *ctx)
     intake_t *in = ctx;
     follow_destroy(&in->dispatch);
     pack_free(&in->data);
+    pack_free(&in->list);
     free(in);
 }
 

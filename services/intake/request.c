@@ -15,6 +15,7 @@
  *  A ref is "R" and the row id in eight or more digits: refs never repeat.
  */
 #include "intake.h"
+#include "page.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,9 +27,6 @@ static const char *const s_channels[] = {"app", "hotline", "patrol",
 static const char *const s_statuses[] = {
     "triage",   "accepted", "assigned",  "in_progress",
     "resolved", "closed",   "cancelled", NULL};
-
-#define LIST_DEFAULT 100
-#define LIST_MAX     1000
 
 int request_prepare(intake_t *in)
 {
@@ -549,25 +547,15 @@ api_status_t request_list(api_req_t *req, void *ctx)
 {
     intake_t *in = ctx;
     int status = -1;
-    field_str_t grid = {0}, category = {0}, after = {0};
-    uint64_t limit = LIST_DEFAULT;
+    field_str_t grid = {0}, category = {0};
+    page_t pg;
     if (field_enum(&req->body, "status", FIELD_OPTIONAL, s_statuses,
                    &status) < 0 ||
         field_str(&req->body, "grid", FIELD_OPTIONAL, 64, &grid) < 0 ||
         field_str(&req->body, "category", FIELD_OPTIONAL, 31, &category) <
             0 ||
-        field_str(&req->body, "after", FIELD_OPTIONAL, 20, &after) < 0 ||
-        field_uint(&req->body, "limit", FIELD_OPTIONAL, 1, UINT32_MAX,
-                   &limit) < 0)
+        page_begin(&pg, req, &in->list) < 0)
         return API_INVALID;
-    if (limit > LIST_MAX)
-        limit = LIST_MAX;
-    int64_t from = 0;
-    for (size_t i = 0; i < after.len; i++) {
-        if (after.ptr[i] < '0' || after.ptr[i] > '9' || i >= 18)
-            return api_fail(req, API_INVALID, "body.after: not a cursor");
-        from = from * 10 + (after.ptr[i] - '0');
-    }
     sqlite3_stmt *st = status >= 0 ? in->list_status
                        : grid.ptr  ? in->list_grid
                        : category.ptr ? in->list_category
@@ -578,35 +566,19 @@ api_status_t request_list(api_req_t *req, void *ctx)
         sqlite3_bind_null(st, 1);
     s_bind_text(st, 2, grid.ptr, grid.len);
     s_bind_text(st, 3, category.ptr, category.len);
-    sqlite3_bind_int64(st, 4, from);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)limit + 1);
-    pack_t items;
-    pack_init(&items);
-    uint32_t n = 0;
-    int64_t last = 0;
+    sqlite3_bind_int64(st, 4, pg.after);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)pg.limit + 1);
     int rc;
     while ((rc = store_step(in->store, st)) == 1) {
-        if (n == limit) { /* one more exists: there is a next page */
+        if (!page_take(&pg, sqlite3_column_int64(st, 0))) {
             store_reset(st);
             break;
         }
-        last = sqlite3_column_int64(st, 0);
-        s_pack_row(in, st, &items, 0);
-        n++;
+        s_pack_row(in, st, pg.items, 0);
     }
-    int more = rc == 1;
-    pack_t *r = api_reply(req, more ? 2 : 1);
-    pack_str(r, "requests");
-    pack_array(r, n);
-    pack_raw(r, pack_data(&items), pack_size(&items));
-    pack_free(&items);
-    if (more) {
-        char cursor[24];
-        snprintf(cursor, sizeof cursor, "%" PRId64, last);
-        pack_kstr(r, "next", cursor);
-    }
-    return rc < 0 ? api_fail(req, API_UNAVAILABLE, "store: cannot read")
-                  : API_OK;
+    if (rc < 0)
+        return api_fail(req, API_UNAVAILABLE, "store: cannot read");
+    return page_reply(&pg, req, "requests");
 }
 
 static void s_stat(const char *key, int64_t n, void *arg)
