@@ -32,6 +32,7 @@ cat <<MSG
 juli is running (logs in var/*.log, stores in var/*.db):
   intake    api tcp://127.0.0.1:7101  events tcp://127.0.0.1:7102  metrics http://127.0.0.1:9101/metrics
   dispatch  api tcp://127.0.0.1:7201  events tcp://127.0.0.1:7202  metrics http://127.0.0.1:9201/metrics
+  scoring   api tcp://127.0.0.1:7301  events tcp://127.0.0.1:7302  metrics http://127.0.0.1:9301/metrics
 Try:
   bin/julictl health
   bin/julictl submit --text "3号楼楼道堆放垃圾很久没人清扫" --channel app --address "车站路1号"
