@@ -87,6 +87,36 @@ static void s_committed(void *ctx)
 
 static void s_stop(void *ctx);
 
+/* The metrics of open tasks by grid and state, from the store's counters
+ * ("grid.<grid>.<state>"): a read of a small table, no count of tasks. */
+static void s_open_task(const char *key, int64_t n, void *arg)
+{
+    dispatch_t *dp = arg;
+    static const char *const open[] = {"pending", "assigned", "accepted",
+                                       "resolved"};
+    const char *dot = strrchr(key, '.');
+    if (strncmp(key, "grid.", 5) != 0 || !dot || dot < key + 5)
+        return;
+    for (size_t i = 0; i < sizeof open / sizeof open[0]; i++) {
+        if (strcmp(dot + 1, open[i]) != 0)
+            continue;
+        char labels[160];
+        snprintf(labels, sizeof labels, "grid=\"%.*s\",status=\"%s\"",
+                 (int)(dot - key - 5), key + 5, open[i]);
+        metric_set(metrics_gauge(daemon_metrics(dp->daemon),
+                                 "juli_tasks_open",
+                                 "Tasks not yet closed, by grid and state.",
+                                 labels),
+                   (double)n);
+    }
+}
+
+static void s_collect(void *ctx)
+{
+    dispatch_t *dp = ctx;
+    store_counts(dp->store, s_open_task, dp);
+}
+
 static void *s_start(daemon_t *d, char *err, size_t errlen)
 {
     dispatch_t *dp = calloc(1, sizeof *dp);
@@ -125,6 +155,7 @@ static void *s_start(daemon_t *d, char *err, size_t errlen)
         return NULL;
     }
     deadline_start(dp);
+    metrics_on_collect(daemon_metrics(d), s_collect, dp);
     return dp;
 }
 

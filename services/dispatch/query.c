@@ -41,11 +41,16 @@ static void s_pack_task(dispatch_t *dp, sqlite3_stmt *st, pack_t *p)
     else
         route_pack_assignee(p, &t.a);
     pack_kstr(p, "level", route_level(&t.a));
-    pack_kint(p, "assigned_at", t.assigned_at);
-    pack_kint(p, "accept_by", t.accept_by);
-    pack_kint(p, "resolve_by", t.resolve_by);
-    pack_kint(p, "accepted_at", t.accepted_at);
-    pack_kint(p, "resolved_at", t.resolved_at);
+    /* Times that have not come (yet) are nil. */
+    const char *keys[] = {"assigned_at", "accept_by", "resolve_by",
+                          "accepted_at", "resolved_at"};
+    int64_t times[] = {t.assigned_at, t.accept_by, t.resolve_by,
+                       t.accepted_at, t.resolved_at};
+    for (int i = 0; i < 5; i++)
+        if (times[i])
+            pack_kint(p, keys[i], times[i]);
+        else
+            pack_knil(p, keys[i]);
     pack_kbool(p, "breached", t.stuck);
     pack_kstrn(p, "satisfaction", (const char *)sqlite3_column_text(st, 26),
                (size_t)sqlite3_column_bytes(st, 26));

@@ -83,8 +83,8 @@ int task_prepare(dispatch_t *dp)
         s, "UPDATE tasks SET status = ?2, rank = ?3, a_kind = ?4, a_id = ?5,"
            " a_name = ?6, a_role = ?7, a_node = ?8, assigned_at = ?9,"
            " accept_by = ?10, resolve_by = ?11, accepted_at = NULL,"
-           " due = ?12, stuck = 0, assign_fact = ?13, updated = ?9"
-           " WHERE task = ?1");
+           " due = ?12, stuck = 0, assign_fact = ?13, satisfaction = NULL,"
+           " solved = NULL, updated = ?9 WHERE task = ?1");
     dp->task_set_status = store_prepare(
         s, "UPDATE tasks SET status = ?2, due = ?3, stuck = ?4,"
            " updated = ?5 WHERE task = ?1");
@@ -189,16 +189,24 @@ static int s_event(dispatch_t *dp, const char *type, uint64_t ts)
 }
 
 /* Counts a task moving from state FROM to TO (ST_COUNT: none). */
-static int s_count(dispatch_t *dp, state_t from, state_t to)
+static int s_count(dispatch_t *dp, const task_t *t, state_t from,
+                   state_t to)
 {
-    char key[32];
-    if (from != ST_COUNT) {
-        snprintf(key, sizeof key, "tasks.%s", task_states[from]);
-        if (store_count_add(dp->store, key, -1) < 0)
-            return -1;
+    /* "tasks.<state>" for stats, "grid.<grid>.<state>" for the metrics of
+     * open tasks by grid. */
+    char key[2][96];
+    const state_t moves[2] = {from, to};
+    for (int i = 0; i < 2; i++) {
+        if (moves[i] == ST_COUNT)
+            continue;
+        snprintf(key[0], sizeof key[0], "tasks.%s", task_states[moves[i]]);
+        snprintf(key[1], sizeof key[1], "grid.%s.%s", t->r.grid,
+                 task_states[moves[i]]);
+        for (int k = 0; k < 2; k++)
+            if (store_count_add(dp->store, key[k], i ? 1 : -1) < 0)
+                return -1;
     }
-    snprintf(key, sizeof key, "tasks.%s", task_states[to]);
-    return store_count_add(dp->store, key, 1);
+    return 0;
 }
 
 /* Scales a deadline by urgency: 1 as configured, 2 half, 3 a quarter. */
@@ -216,7 +224,7 @@ static int s_assign(dispatch_t *dp, task_t *t, const assignee_t *a,
         t->state != ST_CLOSED && directory_unit_load(dp, t->a.id, -1) < 0)
         return -1;
     state_t to = a->rank == RANK_NONE ? ST_PENDING : ST_ASSIGNED;
-    if (t->state != to && s_count(dp, t->state, to) < 0)
+    if (t->state != to && s_count(dp, t, t->state, to) < 0)
         return -1;
     pack_t *d = &dp->data;
     char name[24];
@@ -331,9 +339,19 @@ static int s_pass(dispatch_t *dp, task_t *t, const char *reason,
     if (s_event(dp, decline ? "task.declined" : "task.escalated", now) < 0 ||
         s_assign(dp, t, &next, now) < 0)
         return -1;
-    if (!decline)
+    if (!decline) {
         log_info("task %s escalated to %s (%s)", name, route_level(&next),
                  reason);
+        char labels[64];
+        snprintf(labels, sizeof labels, "level=\"%s\",reason=\"%s\"",
+                 route_level(&next), reason);
+        metric_add(metrics_counter(daemon_metrics(dp->daemon),
+                                   "juli_escalations_total",
+                                   "Tasks escalated, by the level they went "
+                                   "to and why.",
+                                   labels),
+                   1);
+    }
     return 1;
 }
 
@@ -388,7 +406,7 @@ int task_request_accepted(dispatch_t *dp, const field_map_t *data,
     store_reset(dp->task_get);
     assignee_t a;
     uint64_t now = event_now_ms();
-    if (s_count(dp, ST_COUNT, ST_PENDING) < 0 ||
+    if (s_count(dp, &t, ST_COUNT, ST_PENDING) < 0 ||
         route_first(dp, &t.r, &a) < 0)
         return -1;
     return s_assign(dp, &t, &a, now);
@@ -425,7 +443,7 @@ int task_request_cancelled(dispatch_t *dp, const field_map_t *data,
     sqlite3_bind_int(st, 4, 0);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
     if (store_step(dp->store, st) < 0 ||
-        s_count(dp, t.state, ST_CANCELLED) < 0)
+        s_count(dp, &t, t.state, ST_CANCELLED) < 0)
         return -1;
     char name[24];
     task_name(name, id);
@@ -550,7 +568,8 @@ static api_status_t s_by_assignee(api_req_t *req, const task_t *t,
 static api_status_t s_conflict(api_req_t *req, const task_t *t,
                                const char *what)
 {
-    return api_fail(req, API_CONFLICT, "body.task: a %s task cannot be %s",
+    return api_fail(req, API_CONFLICT, "body.task: the task is %s: it "
+                                       "cannot be %s",
                     task_states[t->state], what);
 }
 
@@ -588,7 +607,7 @@ api_status_t task_accept(api_req_t *req, void *ctx)
     pack_kstr(d, "ref", t.ref);
     pack_kfield(d, "by", by);
     if (store_step(dp->store, s) < 0 ||
-        s_count(dp, ST_ASSIGNED, ST_ACCEPTED) < 0 ||
+        s_count(dp, &t, ST_ASSIGNED, ST_ACCEPTED) < 0 ||
         rates_accepted(dp, t.assign_fact, in_time,
                        (double)((int64_t)req->now - t.assigned_at) /
                            60000.0) < 0 ||
@@ -692,7 +711,7 @@ api_status_t task_resolve(api_req_t *req, void *ctx)
     sqlite3_bind_int(s, 6, professional);
     sqlite3_bind_text(s, 7, by.ptr, (int)by.len, SQLITE_STATIC);
     if (store_step(dp->store, s) < 0 ||
-        s_count(dp, ST_ACCEPTED, ST_RESOLVED) < 0 ||
+        s_count(dp, &t, ST_ACCEPTED, ST_RESOLVED) < 0 ||
         (s_is_unit(&t.a) && directory_unit_load(dp, t.a.id, -1) < 0) ||
         rates_fact(dp, FACT_RESOLVE, t.r.task, req->now, t.r.grid,
                    s_is_unit(&t.a) ? t.a.id : NULL, t.r.category,
@@ -785,7 +804,7 @@ api_status_t task_followup(api_req_t *req, void *ctx)
     sqlite3_bind_int(s, 4, solved);
     sqlite3_bind_int64(s, 5, (sqlite3_int64)req->now);
     if (store_step(dp->store, s) < 0 ||
-        s_count(dp, ST_RESOLVED, ST_CLOSED) < 0 ||
+        s_count(dp, &t, ST_RESOLVED, ST_CLOSED) < 0 ||
         rates_fact(dp, FACT_CLOSE, t.r.task, req->now, t.r.grid, unit,
                    t.r.category, within, 0, -1) < 0)
         return api_fail(req, API_UNAVAILABLE, "store: cannot write");

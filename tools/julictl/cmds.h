@@ -5,6 +5,9 @@
  *  tail.c          tail: live events, caught up from the log
  *  intake_cmds.c   intake's requests: grid define, submit, get, list,
  *                  classify, cancel
+ *  dispatch_cmds.c dispatch's requests: staff, unit register, units,
+ *                  tasks, task, accept, decline, escalate, resolve,
+ *                  followup, reopen, rates
  */
 #ifndef JULICTL_CMDS_H
 #define JULICTL_CMDS_H
@@ -15,5 +18,8 @@ extern const ctl_cmd_t cmd_health, cmd_stats, cmd_events;
 extern const ctl_cmd_t cmd_tail;
 extern const ctl_cmd_t cmd_grid, cmd_submit, cmd_get, cmd_list,
     cmd_classify, cmd_cancel;
+extern const ctl_cmd_t cmd_staff, cmd_unit, cmd_units, cmd_tasks, cmd_task,
+    cmd_accept, cmd_decline, cmd_escalate, cmd_resolve, cmd_followup,
+    cmd_reopen, cmd_rates;
 
 #endif

@@ -10,6 +10,7 @@
  */
 #include "ctl.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -146,6 +147,44 @@ int ctl_uint(ctl_t *ctl, const char *what, const char *s, uint64_t min,
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+int ctl_opt_exit(int c)
+{
+    return c == CTL_OPT_HELP ? CTL_EXIT_OK : CTL_EXIT_USAGE;
+}
+
+int ctl_opts_body(ctl_t *ctl, int argc, char **argv,
+                  const struct option *opts, body_t *body)
+{
+    int c;
+    while ((c = ctl_getopt(ctl, argc, argv, opts)) >= 0) {
+        const struct option *o = opts;
+        while (o->name && o->val != c)
+            o++;
+        uint64_t limit;
+        if (!o->name)
+            return CTL_EXIT_USAGE; /* not in OPTS: cannot happen */
+        if (strcmp(o->name, "limit") != 0)
+            body_str(body, o->name, optarg);
+        else if (ctl_uint(ctl, "--limit", optarg, 1, 1000, &limit) < 0)
+            return CTL_EXIT_USAGE;
+        else
+            body_uint(body, "limit", limit);
+    }
+    return c == CTL_OPT_END ? c : ctl_opt_exit(c);
+}
+
+int ctl_positionals(ctl_t *ctl, int argc, char **argv, int min, int max,
+                    const char *what)
+{
+    int n = argc - optind;
+    if (n < min)
+        return ctl_usage(ctl, "missing %s", what);
+    if (n > max)
+        return ctl_usage(ctl, "unexpected argument '%s'",
+                         argv[optind + max]);
     return 0;
 }
 
@@ -341,6 +380,57 @@ int ctl_call(ctl_t *ctl, const char *daemon, const char *type,
     const msgpack_object *ok = show_get(reply, "ok");
     if (!ok || ok->type != MSGPACK_OBJECT_BOOLEAN || !ok->via.boolean)
         return s_refused(ctl, reply);
+    return CTL_EXIT_OK;
+}
+
+int ctl_query(ctl_t *ctl, const char *daemon, const char *type,
+              const body_t *body, void (*print)(const msgpack_object *reply))
+{
+    msgpack_object reply;
+    int rc = ctl_call(ctl, daemon, type, NULL, body, &reply);
+    if (rc)
+        return rc;
+    if (ctl->json)
+        return ctl_print_json(&reply);
+    print(&reply);
+    return CTL_EXIT_OK;
+}
+
+int ctl_query_arg(ctl_t *ctl, int argc, char **argv, const char *daemon,
+                  const char *type, const char *key,
+                  void (*print)(const msgpack_object *reply))
+{
+    static const struct option none[] = {CTL_ARGS_END};
+    char what[16];
+    size_t i = 0;
+    for (; key[i] && i + 1 < sizeof what; i++)
+        what[i] = (char)toupper((unsigned char)key[i]);
+    what[i] = '\0';
+    int c = ctl_getopt(ctl, argc, argv, none);
+    if (c != CTL_OPT_END)
+        return ctl_opt_exit(c);
+    int rc = ctl_positionals(ctl, argc, argv, 1, 1, what);
+    if (rc)
+        return rc;
+    body_t body;
+    body_init(&body);
+    body_str(&body, key, argv[optind]);
+    rc = ctl_query(ctl, daemon, type, &body, print);
+    body_free(&body);
+    return rc;
+}
+
+int ctl_done(ctl_t *ctl, const msgpack_object *reply, const char *key,
+             const char *id)
+{
+    if (ctl->json)
+        return ctl_print_json(reply);
+    char what[72], status[32];
+    if (!show_str(reply, key, what, sizeof what))
+        snprintf(what, sizeof what, "?");
+    if (!show_str(reply, "status", status, sizeof status))
+        snprintf(status, sizeof status, "done");
+    printf("%s %s (id %s)\n", what, status, id);
     return CTL_EXIT_OK;
 }
 

@@ -38,6 +38,11 @@ enum {
 /* What ctl_getopt returns besides a command's own option values. */
 enum { CTL_OPT_END = -1, CTL_OPT_HELP = -2, CTL_OPT_BAD = -3 };
 
+/* Entries of a command's option table (ctl_getopt's OPTS). */
+#define CTL_ARG(name, val)  {name, required_argument, NULL, val}
+#define CTL_FLAG(name, val) {name, no_argument, NULL, val}
+#define CTL_ARGS_END        {NULL, 0, NULL, 0}
+
 /* The last lines of every command's --help. */
 #define CTL_HELP_GLOBAL                                                       \
     "\nGlobal options (before or after the command): -c FILE, --api "      \
@@ -98,6 +103,23 @@ const struct option *ctl_global_options(void);
  * CTL_OPT_BAD once a one-line hint is printed. */
 int ctl_getopt(ctl_t *ctl, int argc, char **argv, const struct option *opts);
 
+/* What ctl_getopt's CTL_OPT_HELP (the help printed) and CTL_OPT_BAD mean
+ * as an exit code. */
+int ctl_opt_exit(int c);
+
+/* Parses the command's options OPTS, each of which takes a value, into
+ * BODY: the value under the option's own name, as a string, but "limit"
+ * as a number in 1..1000. Returns CTL_OPT_END once all are read, else the
+ * exit code (after the help or a usage line). */
+int ctl_opts_body(ctl_t *ctl, int argc, char **argv,
+                  const struct option *opts, body_t *body);
+
+/* Checks that MIN to MAX positional arguments (WHAT, for the message) are
+ * left after the options. Returns 0, or CTL_EXIT_USAGE after a usage
+ * line. */
+int ctl_positionals(ctl_t *ctl, int argc, char **argv, int min, int max,
+                    const char *what);
+
 /* Prints "julictl CMD: <message> (see 'julictl CMD --help')" on stderr.
  * Returns CTL_EXIT_USAGE. */
 int ctl_usage(ctl_t *ctl, const char *fmt, ...)
@@ -133,6 +155,25 @@ int ctl_id(ctl_t *ctl, const char *given, char id[CTL_ID_SIZE]);
  * does not decode (CTL_EXIT_FAILED). */
 int ctl_call(ctl_t *ctl, const char *daemon, const char *type,
              const char *id, const body_t *body, msgpack_object *reply);
+
+/* Sends the query TYPE with BODY to DAEMON and prints the reply: as JSON
+ * with --json, else with PRINT. Returns the exit code. */
+int ctl_query(ctl_t *ctl, const char *daemon, const char *type,
+              const body_t *body, void (*print)(const msgpack_object *reply));
+
+/* A query of the one thing the command line names: no options of the
+ * command's own, one positional argument sent as KEY of the body (and
+ * named KEY in upper case in messages), the reply printed as ctl_query
+ * does. Returns the exit code. */
+int ctl_query_arg(ctl_t *ctl, int argc, char **argv, const char *daemon,
+                  const char *type, const char *key,
+                  void (*print)(const msgpack_object *reply));
+
+/* Prints the reply to a write: as JSON with --json, else "<KEY's value>
+ * <status> (id ID)", status "done" when the reply has none. Returns the
+ * exit code. */
+int ctl_done(ctl_t *ctl, const msgpack_object *reply, const char *key,
+             const char *id);
 
 /* Prints REPLY as one JSON line on stdout. Returns CTL_EXIT_OK, or
  * CTL_EXIT_FAILED when stdout fails. */

@@ -41,48 +41,9 @@ enum {
     O_REASON,
 };
 
-#define OPT(name, val) {name, required_argument, NULL, val}
-#define OPT_END        {NULL, 0, NULL, 0}
-
-/* What ctl_getopt's HELP and BAD mean as an exit code. */
-static int s_opt_exit(int c)
-{
-    return c == CTL_OPT_HELP ? CTL_EXIT_OK : CTL_EXIT_USAGE;
-}
-
-/* Checks that MIN to MAX positional arguments (WHAT) are left after the
- * options. Returns 0 or a usage exit code. */
-static int s_positionals(ctl_t *ctl, int argc, char **argv, int min,
-                         int max, const char *what)
-{
-    int n = argc - optind;
-    if (n < min)
-        return ctl_usage(ctl, "missing %s", what);
-    if (n > max)
-        return ctl_usage(ctl, "unexpected argument '%s'",
-                         argv[optind + max]);
-    return 0;
-}
-
-/* Prints the result of a write: "<what> <status> (id <id>)", or the raw
- * reply with --json. */
-static int s_done(ctl_t *ctl, const msgpack_object *reply, const char *id)
-{
-    if (ctl->json)
-        return ctl_print_json(reply);
-    char ref[32], status[32];
-    if (!show_str(reply, "ref", ref, sizeof ref))
-        snprintf(ref, sizeof ref, "?");
-    if (!show_str(reply, "status", status, sizeof status))
-        snprintf(status, sizeof status, "done");
-    printf("%s %s (id %s)\n", ref, status, id);
-    return CTL_EXIT_OK;
-}
-
 /* -- grid define ----------------------------------------------------------- */
 
-static const struct option s_no_opts[] = {OPT_END};
-static const struct option s_id_opts[] = {OPT("id", O_ID), OPT_END};
+static const struct option s_id_opts[] = {CTL_ARG("id", O_ID), CTL_ARGS_END};
 
 static int s_grid(ctl_t *ctl, int argc, char **argv)
 {
@@ -92,13 +53,13 @@ static int s_grid(ctl_t *ctl, int argc, char **argv)
     for (int c; (c = ctl_getopt(ctl, argc, argv, s_id_opts)) !=
                 CTL_OPT_END;) {
         if (c != O_ID)
-            return s_opt_exit(c);
+            return ctl_opt_exit(c);
         given_id = optarg;
     }
     if (optind >= argc || strcmp(argv[optind], "define") != 0)
         return ctl_usage(ctl, "expected 'define'");
     optind++;
-    int rc = s_positionals(ctl, argc, argv, 3, 4, "CODE NAME KIND");
+    int rc = ctl_positionals(ctl, argc, argv, 3, 4, "CODE NAME KIND");
     if (rc)
         return rc;
     const char *code = argv[optind], *name = argv[optind + 1],
@@ -155,19 +116,19 @@ const ctl_cmd_t cmd_grid = {
 /* -- submit ---------------------------------------------------------------- */
 
 static const struct option s_submit_opts[] = {
-    OPT("text", O_TEXT),
-    OPT("channel", O_CHANNEL),
-    OPT("category", O_CATEGORY),
-    OPT("urgency", O_URGENCY),
-    OPT("stairwell", O_STAIRWELL),
-    OPT("compound", O_COMPOUND),
-    OPT("grid", O_GRID),
-    OPT("address", O_ADDRESS),
-    OPT("reporter-id", O_REPORTER_ID),
-    OPT("reporter-name", O_REPORTER_NAME),
-    OPT("phone", O_PHONE),
-    OPT("id", O_ID),
-    OPT_END,
+    CTL_ARG("text", O_TEXT),
+    CTL_ARG("channel", O_CHANNEL),
+    CTL_ARG("category", O_CATEGORY),
+    CTL_ARG("urgency", O_URGENCY),
+    CTL_ARG("stairwell", O_STAIRWELL),
+    CTL_ARG("compound", O_COMPOUND),
+    CTL_ARG("grid", O_GRID),
+    CTL_ARG("address", O_ADDRESS),
+    CTL_ARG("reporter-id", O_REPORTER_ID),
+    CTL_ARG("reporter-name", O_REPORTER_NAME),
+    CTL_ARG("phone", O_PHONE),
+    CTL_ARG("id", O_ID),
+    CTL_ARGS_END,
 };
 
 static int s_submit(ctl_t *ctl, int argc, char **argv)
@@ -198,10 +159,10 @@ static int s_submit(ctl_t *ctl, int argc, char **argv)
         case O_REPORTER_NAME: body_str(&reporter, "name", optarg); break;
         case O_PHONE: body_str(&reporter, "phone", optarg); break;
         case O_ID: given_id = optarg; break;
-        default: rc = s_opt_exit(c); goto done;
+        default: rc = ctl_opt_exit(c); goto done;
         }
     }
-    if ((rc = s_positionals(ctl, argc, argv, 0, 0, "")))
+    if ((rc = ctl_positionals(ctl, argc, argv, 0, 0, "")))
         goto done;
     rc = CTL_EXIT_USAGE;
     if (!text || !channel) {
@@ -224,7 +185,7 @@ static int s_submit(ctl_t *ctl, int argc, char **argv)
     body_map(&body, "reporter", &reporter);
     msgpack_object reply;
     if (!(rc = ctl_call(ctl, DAEMON, "request.submit", id, &body, &reply)))
-        rc = s_done(ctl, &reply, id);
+        rc = ctl_done(ctl, &reply, "ref", id);
 done:
     body_free(&reporter);
     body_free(&loc);
@@ -258,92 +219,48 @@ const ctl_cmd_t cmd_submit = {
 
 /* -- get ------------------------------------------------------------------- */
 
-/* Prints "label:" padded, then the text, then SUFFIX. */
-static void s_line_suffix(const char *label, const char *text, size_t len,
-                          const char *suffix)
-{
-    printf("%-10s ", label);
-    show_put(stdout, text, len);
-    printf("%s\n", suffix);
-}
-
-static void s_line(const char *label, const char *text, size_t len)
-{
-    s_line_suffix(label, text, len, "");
-}
-
-/* Joins the strings under KEYS (NULL-terminated) of O with SEP into BUF.
- * Returns the length written. */
-static size_t s_join(const msgpack_object *o, const char *const *keys,
-                     const char *sep, char *buf, size_t size)
-{
-    size_t n = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; keys[i]; i++) {
-        const msgpack_object *v = show_get(o, keys[i]);
-        if (!v || v->type != MSGPACK_OBJECT_STR)
-            continue;
-        int w = snprintf(buf + n, size - n, "%s%.*s", n ? sep : "",
-                         (int)v->via.str.size, v->via.str.ptr);
-        if (w < 0 || (size_t)w >= size - n)
-            return strlen(buf);
-        n += (size_t)w;
-    }
-    return n;
-}
-
-static void s_show_request(const msgpack_object *r)
+static void s_show_request(const msgpack_object *reply)
 {
     static const char *const chain[] = {"community", "grid", "compound",
                                         "stairwell", NULL};
     static const char *const who[] = {"id", "name", "phone", NULL};
+    const msgpack_object *r = show_get(reply, "request");
     char buf[1024], when[32];
     size_t len;
-    const char *s;
 
-    s = show_text(show_get(r, "ref"), buf, sizeof buf, &len);
-    s_line("ref:", s, len);
-    s = show_text(show_get(r, "status"), buf, sizeof buf, &len);
-    s_line("status:", s, len);
-    s = show_text(show_get(r, "text"), buf, sizeof buf, &len);
-    s_line("text:", s, len);
-    s = show_text(show_get(r, "channel"), buf, sizeof buf, &len);
-    s_line("channel:", s, len);
-    s = show_text(show_get(r, "category"), buf, sizeof buf, &len);
+    show_field("ref:", show_get(r, "ref"));
+    show_field("status:", show_get(r, "status"));
+    show_field("text:", show_get(r, "text"));
+    show_field("channel:", show_get(r, "channel"));
+    const char *s = show_text(show_get(r, "category"), buf, sizeof buf, &len);
     const msgpack_object *sug = show_get(r, "category_suggested");
     int suggested = sug && sug->type == MSGPACK_OBJECT_BOOLEAN &&
                     sug->via.boolean;
-    s_line_suffix("category:", s, len, suggested ? " (suggested)" : "");
-    s = show_text(show_get(r, "urgency"), buf, sizeof buf, &len);
-    s_line("urgency:", s, len);
-    len = s_join(r, chain, " / ", buf, sizeof buf);
-    s_line("location:", len ? buf : "-", len ? len : 1);
-    const msgpack_object *loc = show_get(r, "location");
-    if (show_get(loc, "address")) {
-        s = show_text(show_get(loc, "address"), buf, sizeof buf, &len);
-        s_line("address:", s, len);
-    }
-    len = s_join(show_get(r, "reporter"), who, " ", buf, sizeof buf);
+    show_line("category:", s, len, suggested ? " (suggested)" : "");
+    show_field("urgency:", show_get(r, "urgency"));
+    len = show_join(r, chain, " / ", buf, sizeof buf);
+    show_line("location:", len ? buf : "-", len ? len : 1, "");
+    const msgpack_object *address = show_get(show_get(r, "location"),
+                                             "address");
+    if (address)
+        show_field("address:", address);
+    len = show_join(show_get(r, "reporter"), who, " ", buf, sizeof buf);
     if (len)
-        s_line("reporter:", buf, len);
-    show_time(show_uint(r, "created", 0), when);
-    s_line("created:", when, strlen(when));
-    show_time(show_uint(r, "updated", 0), when);
-    s_line("updated:", when, strlen(when));
+        show_line("reporter:", buf, len, "");
+    show_when_line("created:", r, "created");
+    show_when_line("updated:", r, "updated");
 
-    const msgpack_object *tl = show_get(r, "timeline");
-    if (!tl || tl->type != MSGPACK_OBJECT_ARRAY)
-        return;
+    uint32_t n;
+    const msgpack_object *e = show_array(r, "timeline", &n);
     static const char *const headers[] = {"TIME", "STATUS", "NOTE"};
-    table_t *t = table_new(3, headers);
+    table_t *t = n ? table_new(3, headers) : NULL;
     if (!t)
         return;
-    for (uint32_t i = 0; i < tl->via.array.size; i++) {
-        const msgpack_object *e = &tl->via.array.ptr[i];
+    for (uint32_t i = 0; i < n; i++) {
         table_row(t);
-        table_cellf(t, "%s", show_time(show_uint(e, "ts", 0), when));
-        show_cell(t, show_get(e, "status"));
-        show_cell(t, show_get(e, "note"));
+        table_cellf(t, "%s", show_when(&e[i], "ts", when));
+        show_cell(t, show_get(&e[i], "status"));
+        show_cell(t, show_get(&e[i], "note"));
     }
     printf("\n");
     table_print(t, stdout);
@@ -352,24 +269,8 @@ static void s_show_request(const msgpack_object *r)
 
 static int s_get(ctl_t *ctl, int argc, char **argv)
 {
-    int c = ctl_getopt(ctl, argc, argv, s_no_opts);
-    if (c != CTL_OPT_END)
-        return s_opt_exit(c);
-    int rc = s_positionals(ctl, argc, argv, 1, 1, "REF");
-    if (rc)
-        return rc;
-    body_t body;
-    body_init(&body);
-    body_str(&body, "ref", argv[optind]);
-    msgpack_object reply;
-    rc = ctl_call(ctl, DAEMON, "request.get", NULL, &body, &reply);
-    body_free(&body);
-    if (rc)
-        return rc;
-    if (ctl->json)
-        return ctl_print_json(&reply);
-    s_show_request(show_get(&reply, "request"));
-    return CTL_EXIT_OK;
+    return ctl_query_arg(ctl, argc, argv, DAEMON, "request.get", "ref",
+                         s_show_request);
 }
 
 const ctl_cmd_t cmd_get = {
@@ -384,8 +285,9 @@ const ctl_cmd_t cmd_get = {
 /* -- list ------------------------------------------------------------------ */
 
 static const struct option s_list_opts[] = {
-    OPT("status", O_STATUS), OPT("grid", O_GRID), OPT("category", O_CATEGORY),
-    OPT("after", O_AFTER),   OPT("limit", O_LIMIT), OPT_END,
+    CTL_ARG("status", O_STATUS), CTL_ARG("grid", O_GRID),
+    CTL_ARG("category", O_CATEGORY), CTL_ARG("after", O_AFTER),
+    CTL_ARG("limit", O_LIMIT), CTL_ARGS_END,
 };
 
 static void s_list_table(const msgpack_object *reply)
@@ -393,63 +295,36 @@ static void s_list_table(const msgpack_object *reply)
     static const char *const headers[] = {"REF", "STATUS",  "CATEGORY",
                                           "URG", "GRID",    "CREATED",
                                           "TEXT"};
-    const msgpack_object *items = show_get(reply, "requests");
+    uint32_t n;
+    const msgpack_object *r = show_array(reply, "requests", &n);
     table_t *t = table_new(7, headers);
     if (!t)
         return;
     table_max_width(t, 6, TEXT_WIDTH);
-    for (uint32_t i = 0; items && items->type == MSGPACK_OBJECT_ARRAY &&
-                         i < items->via.array.size;
-         i++) {
-        const msgpack_object *r = &items->via.array.ptr[i];
+    for (uint32_t i = 0; i < n; i++) {
         char when[32];
         table_row(t);
-        show_cell(t, show_get(r, "ref"));
-        show_cell(t, show_get(r, "status"));
-        show_cell(t, show_get(r, "category"));
-        show_cell(t, show_get(r, "urgency"));
-        show_cell(t, show_get(r, "grid"));
-        table_cellf(t, "%s", show_time(show_uint(r, "created", 0), when));
-        show_cell(t, show_get(r, "text"));
+        show_cell(t, show_get(&r[i], "ref"));
+        show_cell(t, show_get(&r[i], "status"));
+        show_cell(t, show_get(&r[i], "category"));
+        show_cell(t, show_get(&r[i], "urgency"));
+        show_cell(t, show_get(&r[i], "grid"));
+        table_cellf(t, "%s", show_when(&r[i], "created", when));
+        show_cell(t, show_get(&r[i], "text"));
     }
     table_print(t, stdout);
     table_destroy(&t);
-    char next[64];
-    if (show_str(reply, "next", next, sizeof next))
-        printf("next: %s\n", next);
+    show_next(reply);
 }
 
 static int s_list(ctl_t *ctl, int argc, char **argv)
 {
     body_t body;
     body_init(&body);
-    uint64_t limit;
-    int rc = CTL_EXIT_USAGE;
-    for (int c; (c = ctl_getopt(ctl, argc, argv, s_list_opts)) !=
-                CTL_OPT_END;) {
-        switch (c) {
-        case O_STATUS: body_str(&body, "status", optarg); break;
-        case O_GRID: body_str(&body, "grid", optarg); break;
-        case O_CATEGORY: body_str(&body, "category", optarg); break;
-        case O_AFTER: body_str(&body, "after", optarg); break;
-        case O_LIMIT:
-            if (ctl_uint(ctl, "--limit", optarg, 1, 1000, &limit) < 0)
-                goto done;
-            body_uint(&body, "limit", limit);
-            break;
-        default: rc = s_opt_exit(c); goto done;
-        }
-    }
-    if ((rc = s_positionals(ctl, argc, argv, 0, 0, "")))
-        goto done;
-    msgpack_object reply;
-    if ((rc = ctl_call(ctl, DAEMON, "requests.list", NULL, &body, &reply)))
-        goto done;
-    if (ctl->json)
-        rc = ctl_print_json(&reply);
-    else
-        s_list_table(&reply);
-done:
+    int rc = ctl_opts_body(ctl, argc, argv, s_list_opts, &body);
+    if (rc == CTL_OPT_END &&
+        !(rc = ctl_positionals(ctl, argc, argv, 0, 0, "")))
+        rc = ctl_query(ctl, DAEMON, "requests.list", &body, s_list_table);
     body_free(&body);
     return rc;
 }
@@ -476,9 +351,9 @@ const ctl_cmd_t cmd_list = {
 /* -- classify -------------------------------------------------------------- */
 
 static const struct option s_classify_opts[] = {
-    OPT("category", O_CATEGORY), OPT("stairwell", O_STAIRWELL),
-    OPT("compound", O_COMPOUND), OPT("grid", O_GRID),
-    OPT("id", O_ID),             OPT_END,
+    CTL_ARG("category", O_CATEGORY), CTL_ARG("stairwell", O_STAIRWELL),
+    CTL_ARG("compound", O_COMPOUND), CTL_ARG("grid", O_GRID),
+    CTL_ARG("id", O_ID),             CTL_ARGS_END,
 };
 
 static int s_classify(ctl_t *ctl, int argc, char **argv)
@@ -507,10 +382,10 @@ static int s_classify(ctl_t *ctl, int argc, char **argv)
                      optarg);
             break;
         case O_ID: given_id = optarg; break;
-        default: rc = s_opt_exit(c); goto done;
+        default: rc = ctl_opt_exit(c); goto done;
         }
     }
-    if ((rc = s_positionals(ctl, argc, argv, 1, 1, "REF")))
+    if ((rc = ctl_positionals(ctl, argc, argv, 1, 1, "REF")))
         goto done;
     char id[CTL_ID_SIZE];
     if ((rc = ctl_id(ctl, given_id, id)))
@@ -521,7 +396,7 @@ static int s_classify(ctl_t *ctl, int argc, char **argv)
     msgpack_object reply;
     if (!(rc = ctl_call(ctl, DAEMON, "request.classify", id, &body,
                         &reply)))
-        rc = s_done(ctl, &reply, id);
+        rc = ctl_done(ctl, &reply, "ref", id);
 done:
     body_free(&loc);
     body_free(&body);
@@ -548,9 +423,9 @@ const ctl_cmd_t cmd_classify = {
 /* -- cancel ---------------------------------------------------------------- */
 
 static const struct option s_cancel_opts[] = {
-    OPT("reason", O_REASON),
-    OPT("id", O_ID),
-    OPT_END,
+    CTL_ARG("reason", O_REASON),
+    CTL_ARG("id", O_ID),
+    CTL_ARGS_END,
 };
 
 static int s_cancel(ctl_t *ctl, int argc, char **argv)
@@ -563,9 +438,9 @@ static int s_cancel(ctl_t *ctl, int argc, char **argv)
         else if (c == O_ID)
             given_id = optarg;
         else
-            return s_opt_exit(c);
+            return ctl_opt_exit(c);
     }
-    int rc = s_positionals(ctl, argc, argv, 1, 1, "REF");
+    int rc = ctl_positionals(ctl, argc, argv, 1, 1, "REF");
     char id[CTL_ID_SIZE];
     if (rc || (rc = ctl_id(ctl, given_id, id)))
         return rc;
@@ -575,7 +450,7 @@ static int s_cancel(ctl_t *ctl, int argc, char **argv)
     body_str(&body, "reason", reason);
     msgpack_object reply;
     if (!(rc = ctl_call(ctl, DAEMON, "request.cancel", id, &body, &reply)))
-        rc = s_done(ctl, &reply, id);
+        rc = ctl_done(ctl, &reply, "ref", id);
     body_free(&body);
     return rc;
 }

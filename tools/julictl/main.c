@@ -4,8 +4,9 @@
  *
  *  main reads top-down: the global options, the command's name looked up
  *  in the table below, the command run with the rest of the line, exit
- *  with its code. The commands live in intake_cmds.c, service_cmds.c and
- *  tail.c; what a run holds (options, config, client) is ctl.c's.
+ *  with its code. The commands live in service_cmds.c, tail.c,
+ *  intake_cmds.c and dispatch_cmds.c; what a run holds (options, config,
+ *  client) is ctl.c's.
  */
 #include <locale.h>
 #include <stdio.h>
@@ -15,9 +16,14 @@
 #include "daemon.h" /* JULI_VERSION */
 
 static const ctl_cmd_t *const s_cmds[] = {
-    &cmd_health, &cmd_stats,    &cmd_grid,   &cmd_submit,
-    &cmd_get,    &cmd_list,     &cmd_classify, &cmd_cancel,
-    &cmd_events, &cmd_tail,     NULL,
+    /* every daemon */
+    &cmd_health, &cmd_stats, &cmd_events, &cmd_tail,
+    /* intake */
+    &cmd_grid, &cmd_submit, &cmd_get, &cmd_list, &cmd_classify, &cmd_cancel,
+    /* dispatch */
+    &cmd_staff, &cmd_unit, &cmd_units, &cmd_tasks, &cmd_task, &cmd_accept,
+    &cmd_decline, &cmd_escalate, &cmd_resolve, &cmd_followup, &cmd_reopen,
+    &cmd_rates, NULL,
 };
 
 static void s_help(void)
@@ -43,9 +49,11 @@ static void s_help(void)
         "      --timeout MS     wait at most MS for a reply (default %d)\n"
         "  -h, --help           this help\n"
         "  -V, --version        the version\n\n"
-        "Writes (grid define, submit, classify, cancel) print their "
-        "idempotency key;\n"
-        "pass it back with --id KEY to retry one safely.\n\n"
+        "Writes (grid, submit, classify, cancel, staff assign, unit, "
+        "accept, decline,\n"
+        "escalate, resolve, followup, reopen) print their idempotency "
+        "key; pass it\n"
+        "back with --id KEY to retry one safely.\n\n"
         "Exit status: 0 done; 1 the daemon refused (its error and detail "
         "on stderr)\n"
         "or another failure; 2 a bad command line or config file; 3 no "

@@ -16,14 +16,19 @@
 #define EVENTS_LIMIT_MAX 10000
 #define SUMMARY_WIDTH    60
 
-static const struct option s_no_opts[] = {{NULL, 0, NULL, 0}};
+static const struct option s_no_opts[] = {CTL_ARGS_END};
+
+static void s_pairs(const msgpack_object *reply)
+{
+    show_pairs(stdout, reply);
+}
 
 /* health and stats: no body, and the reply's fields as lines. */
 static int s_query(ctl_t *ctl, int argc, char **argv, const char *type)
 {
     int c = ctl_getopt(ctl, argc, argv, s_no_opts);
     if (c != CTL_OPT_END) /* help, or a bad option: no options of its own */
-        return c == CTL_OPT_HELP ? CTL_EXIT_OK : CTL_EXIT_USAGE;
+        return ctl_opt_exit(c);
     int i = optind;
     const char *daemon = ctl_daemon_arg(ctl, argc, argv, &i);
     if (!daemon)
@@ -32,15 +37,9 @@ static int s_query(ctl_t *ctl, int argc, char **argv, const char *type)
         return ctl_usage(ctl, "unexpected argument '%s'", argv[i]);
     body_t body;
     body_init(&body);
-    msgpack_object reply;
-    int rc = ctl_call(ctl, daemon, type, NULL, &body, &reply);
+    int rc = ctl_query(ctl, daemon, type, &body, s_pairs);
     body_free(&body);
-    if (rc)
-        return rc;
-    if (ctl->json)
-        return ctl_print_json(&reply);
-    show_pairs(stdout, &reply);
-    return CTL_EXIT_OK;
+    return rc;
 }
 
 static int s_health(ctl_t *ctl, int argc, char **argv)
@@ -64,10 +63,13 @@ const ctl_cmd_t cmd_health = {
 
 const ctl_cmd_t cmd_stats = {
     "stats",
-    "a daemon's counters (intake: requests by status)",
+    "a daemon's counters (requests or tasks by status)",
     "Usage: julictl stats [intake|dispatch|scoring]\n"
-    "Prints the daemon's counters (intake by default); intake counts its\n"
-    "requests by status.\n" CTL_HELP_GLOBAL,
+    "Prints the daemon's counters (intake by default): intake counts its\n"
+    "requests by status (requests.accepted: 3), dispatch its tasks\n"
+    "(tasks.assigned: 2) and how far it has applied intake's events\n"
+    "(intake_applied); both give last_seq, their last event.\n"
+    CTL_HELP_GLOBAL,
     s_stats,
 };
 

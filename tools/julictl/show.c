@@ -98,6 +98,95 @@ const char *show_time(uint64_t ms, char buf[32])
     return buf;
 }
 
+const char *show_when(const msgpack_object *o, const char *key,
+                      char buf[32])
+{
+    uint64_t ms = show_uint(o, key, 0);
+    if (!ms)
+        return strcpy(buf, "-");
+    return show_time(ms, buf);
+}
+
+const msgpack_object *show_array(const msgpack_object *o, const char *key,
+                                 uint32_t *n)
+{
+    const msgpack_object *v = show_get(o, key);
+    if (!v || v->type != MSGPACK_OBJECT_ARRAY || !v->via.array.size) {
+        *n = 0;
+        return NULL;
+    }
+    *n = v->via.array.size;
+    return v->via.array.ptr;
+}
+
+size_t show_join(const msgpack_object *o, const char *const *keys,
+                 const char *sep, char *buf, size_t size)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; keys[i]; i++) {
+        const msgpack_object *v = show_get(o, keys[i]);
+        if (!v || v->type != MSGPACK_OBJECT_STR || !v->via.str.size)
+            continue;
+        int w = snprintf(buf + n, size - n, "%s%.*s", n ? sep : "",
+                         (int)v->via.str.size, v->via.str.ptr);
+        if (w < 0 || (size_t)w >= size - n)
+            return strlen(buf);
+        n += (size_t)w;
+    }
+    return n;
+}
+
+void show_line(const char *label, const char *s, size_t len,
+               const char *suffix)
+{
+    printf("%-*s ", SHOW_LABEL, label);
+    show_put(stdout, s, len);
+    printf("%s\n", suffix);
+}
+
+void show_field(const char *label, const msgpack_object *o)
+{
+    char buf[1024];
+    size_t len;
+    const char *s = show_text(o, buf, sizeof buf, &len);
+    show_line(label, s, len, "");
+}
+
+void show_when_line(const char *label, const msgpack_object *o,
+                    const char *key)
+{
+    char when[32];
+    show_when(o, key, when);
+    show_line(label, when, strlen(when), "");
+}
+
+void show_table(const msgpack_object *reply, const char *items,
+                size_t ncols, const char *const *headers,
+                const char *const *keys)
+{
+    uint32_t n;
+    const msgpack_object *item = show_array(reply, items, &n);
+    table_t *t = table_new(ncols, headers);
+    if (!t)
+        return;
+    for (uint32_t i = 0; i < n; i++) {
+        table_row(t);
+        for (size_t c = 0; c < ncols; c++)
+            show_cell(t, show_get(&item[i], keys[c]));
+    }
+    table_print(t, stdout);
+    table_destroy(&t);
+    show_next(reply);
+}
+
+void show_next(const msgpack_object *reply)
+{
+    char next[64];
+    if (show_str(reply, "next", next, sizeof next))
+        printf("next: %s\n", next);
+}
+
 /* -- key: value lines ------------------------------------------------------ */
 
 static int s_skip(const msgpack_object_kv *kv, int top)

@@ -45,6 +45,44 @@ int show_cell(table_t *t, const msgpack_object *o);
  * into BUF and returns BUF. */
 const char *show_time(uint64_t ms, char buf[32]);
 
+/* The Unix time (milliseconds) under KEY in O as show_time writes it, or
+ * "-" when absent or 0; in BUF, which it returns. */
+const char *show_when(const msgpack_object *o, const char *key,
+                      char buf[32]);
+
+/* The array under KEY in O: its first item and in *N their number, or
+ * NULL and 0 when absent or not an array. */
+const msgpack_object *show_array(const msgpack_object *o, const char *key,
+                                 uint32_t *n);
+
+/* Joins the strs under KEYS (NULL-terminated) of O with SEP into BUF
+ * (SIZE bytes), skipping the others. Returns the length written. */
+size_t show_join(const msgpack_object *o, const char *const *keys,
+                 const char *sep, char *buf, size_t size);
+
+/* Prints LABEL padded to SHOW_LABEL columns, a space, the text S[0..LEN)
+ * as show_put writes it, SUFFIX and a newline, on stdout. */
+#define SHOW_LABEL 11
+void show_line(const char *label, const char *s, size_t len,
+               const char *suffix);
+
+/* show_line of the value O as show_text writes it. */
+void show_field(const char *label, const msgpack_object *o);
+
+/* show_line of the time under KEY in O, as show_when writes it. */
+void show_when_line(const char *label, const msgpack_object *o,
+                    const char *key);
+
+/* Prints the list REPLY as a table: a row for each item of the array
+ * under ITEMS, whose NCOLS columns HEADERS are the items' values under
+ * KEYS; then "next: CURSOR" when the reply has a next page. */
+void show_table(const msgpack_object *reply, const char *items,
+                size_t ncols, const char *const *headers,
+                const char *const *keys);
+
+/* Prints "next: CURSOR" when the list REPLY has a next page. */
+void show_next(const msgpack_object *reply);
+
 /* Prints the map O as aligned "key: value" lines, nested maps flattened to
  * dotted keys ("requests.triage"), skipping "ok", "id" and nil values. */
 void show_pairs(FILE *out, const msgpack_object *o);
