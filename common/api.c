@@ -9,6 +9,7 @@
  *  The outbox keeps each reply's routing envelope and bytes in one arena
  *  that is reused from turn to turn.
  */
+#include "clock.h"
 #include "api.h"
 
 #include <assert.h>
@@ -352,7 +353,7 @@ static void s_on_request(bus_socket_t *s, zmq_msg_t *parts, size_t n,
     }
     zmq_msg_t *payload = &parts[n - 1];
     api_req_t req = {.api = self,
-                     .now = event_now_ms(),
+                     .now = clock_now_ms(),
                      .fields = &self->fields,
                      .detail = self->detail,
                      .detail_len = sizeof self->detail};
@@ -456,7 +457,7 @@ api_t *api_new(uv_loop_t *loop, bus_t *bus, store_t *store,
     self->store = store;
     self->metrics = metrics;
     self->opts = *opts;
-    self->started_ms = event_now_ms();
+    self->started_ms = clock_now_ms();
     pack_init(&self->arena);
     pack_init(&self->fields);
     pack_init(&self->body);

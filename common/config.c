@@ -114,6 +114,7 @@ config_t *config_new(void)
                                      .urgency = {1, 1.2, 1.5},
                                      .professional = 10,
                                      .satisfied = 5};
+    self->clock_speed = 1;
     static const double steps[5] = {20, 50, 100, 200, 400};
     memcpy(self->stars.member, steps, sizeof steps);
     memcpy(self->stars.group, steps, sizeof steps);
@@ -153,6 +154,14 @@ int config_duration(const char *s, uint64_t *ms)
         return -1;
     *ms = v * unit;
     return 0;
+}
+
+void config_take_rules(config_t *self, const config_t *from)
+{
+    self->ncategories = from->ncategories;
+    memcpy(self->categories, from->categories, sizeof self->categories);
+    self->points = from->points;
+    self->stars = from->stars;
 }
 
 config_daemon_t *config_daemon(config_t *self, const char *name)
@@ -380,6 +389,27 @@ static int s_limits_key(s_reader_t *r, const char *key, const char *v)
     return 1;
 }
 
+static int s_clock_key(s_reader_t *r, const char *key, const char *v)
+{
+    config_t *c = r->cfg;
+    double d;
+    if (strcmp(key, "start") == 0) {
+        if (strlen(v) != 10 || s_copy(c->clock_start, sizeof c->clock_start,
+                                      v) < 0)
+            return s_fail(r, "a date, YYYY-MM-DD");
+    } else if (strcmp(key, "speed") == 0) {
+        if (s_number(v, &d) < 0 || d < 1 || d > 1e7)
+            return s_fail(r, "a number from 1 to 10000000");
+        c->clock_speed = d;
+    } else if (strcmp(key, "epoch") == 0) {
+        if (s_number(v, &d) < 0 || d < 1e12 || d != floor(d))
+            return s_fail(r, "real Unix milliseconds");
+        c->clock_epoch = (int64_t)d;
+    } else
+        return s_fail(r, "unknown key");
+    return 1;
+}
+
 static int s_handler(void *user, const char *section, const char *key,
                      const char *value)
 {
@@ -399,6 +429,8 @@ static int s_handler(void *user, const char *section, const char *key,
         return s_stars_key(r, key, value);
     if (strcmp(section, "limits") == 0)
         return s_limits_key(r, key, value);
+    if (strcmp(section, "clock") == 0)
+        return s_clock_key(r, key, value);
     if (strcmp(section, "community") == 0) {
         if (strcmp(key, "timezone") != 0)
             return s_fail(r, "unknown key");
@@ -465,6 +497,12 @@ int config_load(config_t *self, const char *path, char *err, size_t errlen)
                      r.reason);
         else
             snprintf(err, errlen, "%s:%d: syntax error", path, line);
+        return -1;
+    }
+    if (self->clock_start[0] && !self->clock_epoch) {
+        snprintf(err, errlen, "%s: [clock] start needs epoch (the real Unix "
+                              "ms every process counts from)",
+                 path);
         return -1;
     }
     /* The walker lets through the longest string a field may hold; text

@@ -13,6 +13,8 @@
  *    [points]                       per_hour, difficulty, urgency,
  *                                   professional, satisfied
  *    [stars]                        member, group, branch
+ *    [clock]                        start, speed, epoch (simulations only:
+ *                                   see clock.h)
  *
  *  An unknown section or key, or a value that does not parse, is an error
  *  naming the file and line: a typo must not silently fall back to a
@@ -77,6 +79,9 @@ typedef struct {
     config_category_t categories[CONFIG_MAX_CATEGORIES];
     config_points_t points;
     config_stars_t stars;
+    char clock_start[16]; /* "YYYY-MM-DD", "" for the real clock */
+    double clock_speed;
+    int64_t clock_epoch;  /* real Unix ms */
 } config_t;
 
 /* Creates a config holding the built-in defaults. The state dir of the
@@ -98,6 +103,10 @@ config_daemon_t *config_daemon(config_t *self, const char *name);
 /* The category with code CODE[0..LEN), or NULL. */
 const config_category_t *config_category(const config_t *self,
                                          const char *code, size_t len);
+
+/* Copies the domain rules (categories, points, stars) of FROM into SELF:
+ * what a reload may change while the daemon runs. */
+void config_take_rules(config_t *self, const config_t *from);
 
 /* Parses "45s", "30m", "2h", "3d" or "500ms" into milliseconds. Returns 0,
  * or -1 when S is not such a duration. */

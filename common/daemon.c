@@ -7,7 +7,7 @@
  *    3. loop, bus, metrics            bus_destroy, metrics_destroy
  *    4. service context               spec->stop
  *    5. api (ROUTER + PUB bound)      api_destroy
- *    6. signals, checkpoint timer, READY=1
+ *    6. signals (SIGHUP reloads the rules), checkpoint timer, READY=1
  */
 #include "daemon.h"
 
@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 #include "notify.h"
 #include "period.h"
@@ -34,7 +35,8 @@ struct daemon {
     void *ctx;
     api_t *api;
     notify_t *notify;
-    uv_signal_t sigterm, sigint;
+    char config_path[1024]; /* "" when running on built-in settings */
+    uv_signal_t sigterm, sigint, sighup;
     uv_timer_t checkpoint;
     uint64_t durable_at_checkpoint;
 };
@@ -80,7 +82,9 @@ static void s_usage(const daemon_spec_t *spec, FILE *out)
             "  -h, --help            this help\n"
             "  -V, --version         the version\n\n"
             "Flags override the file's [%s] section. SIGTERM or SIGINT stop\n"
-            "the daemon cleanly. The protocol is in docs/protocol.md.\n",
+            "the daemon cleanly; SIGHUP reloads the rules (categories,\n"
+            "deadlines, points, stars) from the file. The protocol is in\n"
+            "docs/protocol.md.\n",
             spec->name, spec->summary, spec->name);
 }
 
@@ -134,6 +138,8 @@ static int s_args(daemon_t *d, int argc, char **argv)
         fprintf(stderr, "juli-%s: %s\n", d->spec->name, err);
         return -2;
     }
+    if (file)
+        snprintf(d->config_path, sizeof d->config_path, "%s", file);
     config_daemon_t *me = d->self_cfg;
     struct {
         const char *val;
@@ -165,6 +171,7 @@ static void s_on_signal(uv_signal_t *h, int signum)
     api_destroy(&d->api);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
+    uv_close((uv_handle_t *)&d->sighup, NULL);
     uv_close((uv_handle_t *)&d->checkpoint, NULL);
     notify_destroy(&d->notify);
     if (d->ctx) {
@@ -172,6 +179,32 @@ static void s_on_signal(uv_signal_t *h, int signum)
         d->ctx = NULL;
     }
     metrics_destroy(&d->metrics);
+}
+
+/* SIGHUP: read the config file again and take its domain rules
+ * (categories, deadlines, points, stars). A file that does not load is
+ * refused with a log line and the running rules stay. Endpoints and stores
+ * change only with a restart. */
+static void s_on_reload(uv_signal_t *h, int signum)
+{
+    daemon_t *d = h->data;
+    (void)signum;
+    if (!d->config_path[0]) {
+        log_warn("SIGHUP: no config file to reload (built-in settings)");
+        return;
+    }
+    config_t *fresh = config_new();
+    char err[512];
+    if (!fresh || config_load(fresh, d->config_path, err, sizeof err) < 0) {
+        log_error("reload refused, the running rules stay: %s",
+                  fresh ? err : "out of memory");
+        config_destroy(&fresh);
+        return;
+    }
+    config_take_rules(d->config, fresh);
+    log_info("reloaded the rules of %s: %zu categories", d->config_path,
+             d->config->ncategories);
+    config_destroy(&fresh);
 }
 
 static void s_on_checkpoint(uv_timer_t *t)
@@ -192,6 +225,19 @@ static int s_start(daemon_t *d, char *err, size_t errlen)
         snprintf(err, errlen, "[community] timezone: unknown zone: %s",
                  d->config->timezone);
         return -1;
+    }
+    const config_t *cfg = d->config;
+    if (cfg->clock_start[0]) {
+        int64_t start;
+        if (period_date(cfg->clock_start, strlen(cfg->clock_start),
+                        &start) < 0) {
+            snprintf(err, errlen, "[clock] start: not a date: %s",
+                     cfg->clock_start);
+            return -1;
+        }
+        clock_simulate(start, cfg->clock_epoch, cfg->clock_speed);
+        log_warn("simulated clock: %s, %g times real time",
+                 cfg->clock_start, cfg->clock_speed);
     }
     store_opts_t so = {.path = me->db,
                        .source = d->spec->name,
@@ -226,9 +272,11 @@ static int s_start(daemon_t *d, char *err, size_t errlen)
     }
     uv_signal_init(&d->loop, &d->sigterm);
     uv_signal_init(&d->loop, &d->sigint);
-    d->sigterm.data = d->sigint.data = d;
+    uv_signal_init(&d->loop, &d->sighup);
+    d->sigterm.data = d->sigint.data = d->sighup.data = d;
     uv_signal_start(&d->sigterm, s_on_signal, SIGTERM);
     uv_signal_start(&d->sigint, s_on_signal, SIGINT);
+    uv_signal_start(&d->sighup, s_on_reload, SIGHUP);
     uv_timer_init(&d->loop, &d->checkpoint);
     d->checkpoint.data = d;
     uv_timer_start(&d->checkpoint, s_on_checkpoint, CHECKPOINT_MS,

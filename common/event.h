@@ -27,7 +27,4 @@ typedef struct {
 /* Writes E as the envelope map into P. */
 void event_pack(pack_t *p, const event_t *e);
 
-/* Unix time now, in milliseconds. */
-uint64_t event_now_ms(void);
-
 #endif

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -572,6 +573,87 @@ static void test_kill9_dispatch(void **state)
     h_stack_cleanup(&st);
 }
 
+/* -- SIGHUP and the simulated clock ------------------------------------------ */
+
+static void test_sighup_reloads_rules(void **state)
+{
+    (void)state;
+    h_stack_t st;
+    s_start(&st);
+    s_staff(&st, "G1", "grid_leader", "p-xiao");
+    char ref[32], task[32];
+    s_submit(&st, "hup-1", "quick", "\"grid\":\"G1\"", ref);
+    s_task_of(&st, ref, task);
+    const msgpack_object *r = s_task(&st, task);
+    int64_t window = h_int(r, "task.accept_by") - h_int(r, "task.assigned_at");
+    assert_int_equal(window, 1500);
+    /* A new deadline applies to tasks created after the reload. */
+    snprintf(st.extra_config, sizeof st.extra_config, "%s%s", s_test_config,
+             "[category.dispute]\naccept = 7m\n");
+    h_stack_write_config(&st);
+    kill(st.dispatch.pid, SIGHUP);
+    char req[160];
+    snprintf(req, sizeof req,
+             "{\"type\":\"task.get\",\"body\":{\"task\":\"%s\"}}", task);
+    int64_t got = 0;
+    for (int i = 0; i < 100 && got != 420000; i++) {
+        char id[32], t2[32];
+        snprintf(id, sizeof id, "hup-%d", i + 2);
+        s_submit(&st, id, "dispute", "\"grid\":\"G1\"", ref);
+        s_task_of(&st, ref, t2);
+        r = s_task(&st, t2);
+        got = h_int(r, "task.accept_by") - h_int(r, "task.assigned_at");
+    }
+    assert_int_equal(got, 420000);
+    /* A broken file is refused and the running rules stay. */
+    snprintf(st.extra_config, sizeof st.extra_config, "%s%s", s_test_config,
+             "[category.dispute]\naccept = soon\n");
+    h_stack_write_config(&st);
+    kill(st.dispatch.pid, SIGHUP);
+    usleep(300000);
+    s_submit(&st, "hup-x", "dispute", "\"grid\":\"G1\"", ref);
+    char t3[32];
+    s_task_of(&st, ref, t3);
+    r = s_task(&st, t3);
+    assert_int_equal(h_int(r, "task.accept_by") - h_int(r, "task.assigned_at"),
+                     420000);
+    h_expect_ok(h_call(st.dispatch.client, "{\"type\":\"health\"}"));
+    h_stack_cleanup(&st);
+}
+
+static void test_simulated_clock(void **state)
+{
+    (void)state;
+    h_stack_t st;
+    h_stack_init(&st);
+    /* 2026-11-02 in Shanghai, 3600 times real time: the 30 min accept
+     * deadline of sanitation passes in half a real second. */
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    long long epoch = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    snprintf(st.extra_config, sizeof st.extra_config,
+             "[clock]\nstart = 2026-11-02\nspeed = 3600\nepoch = %lld\n",
+             epoch);
+    h_daemon_start(&st.intake);
+    h_daemon_start(&st.dispatch);
+    s_community(&st);
+    s_staff(&st, "G1", "grid_leader", "p-xiao");
+    s_staff(&st, "HCZ", "community_leader", "p-da");
+    char ref[32], task[32];
+    s_submit(&st, "sim-1", "sanitation", "\"grid\":\"G1\"", ref);
+    s_task_of(&st, ref, task);
+    const msgpack_object *r = s_task(&st, task);
+    int64_t assigned = h_int(r, "task.assigned_at");
+    /* 2026-11-01T16:00Z is midnight of the 2nd in Shanghai. */
+    assert_true(assigned >= 1793548800000LL);
+    assert_true(assigned < 1793548800000LL + 86400000LL);
+    char req[160];
+    snprintf(req, sizeof req,
+             "{\"type\":\"task.get\",\"body\":{\"task\":\"%s\"}}", task);
+    h_wait_str(&st.dispatch, req, "task.assignee.id", "p-da");
+    h_stack_cleanup(&st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -583,6 +665,8 @@ int main(void)
         cmocka_unit_test(test_reopen),
         cmocka_unit_test(test_rates),
         cmocka_unit_test(test_kill9_dispatch),
+        cmocka_unit_test(test_sighup_reloads_rules),
+        cmocka_unit_test(test_simulated_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

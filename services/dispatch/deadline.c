@@ -9,6 +9,7 @@
  *  firing that finds nothing due (its transaction rolled back) re-arms from
  *  the store, so the timer never trusts memory over the store.
  */
+#include "clock.h"
 #include "dispatch.h"
 
 #include "event.h"
@@ -31,7 +32,7 @@ static void s_arm_at(dispatch_t *dp, int64_t due);
 static void s_on_timer(uv_timer_t *t)
 {
     dispatch_t *dp = t->data;
-    uint64_t now = event_now_ms();
+    uint64_t now = clock_now_ms();
     int64_t ids[DEADLINE_BATCH];
     size_t n = 0;
     int rc;
@@ -60,10 +61,8 @@ static void s_on_timer(uv_timer_t *t)
 
 static void s_arm_at(dispatch_t *dp, int64_t due)
 {
-    int64_t now = (int64_t)event_now_ms();
-    uint64_t delay = due > now ? (uint64_t)(due - now) : 0;
     dp->deadline_armed = due;
-    uv_timer_start(&dp->deadline_timer, s_on_timer, delay, 0);
+    uv_timer_start(&dp->deadline_timer, s_on_timer, clock_wait_ms(due), 0);
 }
 
 void deadline_start(dispatch_t *dp)

@@ -24,6 +24,7 @@
  *  nothing. Each move writes the task row, its events and its rate facts
  *  in the caller's savepoint.
  */
+#include "clock.h"
 #include "dispatch.h"
 
 #include <inttypes.h>
@@ -405,7 +406,7 @@ int task_request_accepted(dispatch_t *dp, const field_map_t *data,
         return -1;
     store_reset(dp->task_get);
     assignee_t a;
-    uint64_t now = event_now_ms();
+    uint64_t now = clock_now_ms();
     if (s_count(dp, &t, ST_COUNT, ST_PENDING) < 0 ||
         route_first(dp, &t.r, &a) < 0)
         return -1;
@@ -432,7 +433,7 @@ int task_request_cancelled(dispatch_t *dp, const field_map_t *data,
     store_reset(dp->task_get);
     if (!s_may(t.state, MV_CANCEL))
         return 0; /* closed already: it stays closed */
-    uint64_t now = event_now_ms();
+    uint64_t now = clock_now_ms();
     if (s_is_unit(&t.a) && t.state != ST_RESOLVED &&
         directory_unit_load(dp, t.a.id, -1) < 0)
         return -1;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 #include "scoring.h"
 
@@ -81,7 +82,7 @@ static int s_closed(scoring_t *sc, const follow_event_t *e)
             .seq = e->seq,
             .task = task_s,
             .ts = e->ts};
-        if (ledger_append(sc, &entry, event_now_ms()) < 0)
+        if (ledger_append(sc, &entry, clock_now_ms()) < 0)
             return -1;
     }
     return 0;
@@ -100,7 +101,7 @@ static int s_reopened(scoring_t *sc, const follow_event_t *e)
     s_cstr(task_s, sizeof task_s, task);
     s_cstr(by_s, sizeof by_s, by);
     return ledger_take_back(sc, task_s, by_s, "dispatch", e->seq, e->ts,
-                            event_now_ms());
+                            clock_now_ms());
 }
 
 int award_apply(void *ctx, const follow_event_t *e)

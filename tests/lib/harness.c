@@ -58,7 +58,7 @@ void h_stack_init(h_stack_t *s)
     }
 }
 
-static void s_write_config(h_stack_t *s)
+void h_stack_write_config(h_stack_t *s)
 {
     char path[320];
     snprintf(path, sizeof path, "%s/juli.ini", s->dir);
@@ -92,7 +92,7 @@ void h_daemon_start(h_daemon_t *d)
     snprintf(bin, sizeof bin, "%s/juli-%s", s_bin_dir(), d->name);
     snprintf(conf, sizeof conf, "%s/juli.ini", d->stack->dir);
     snprintf(log, sizeof log, "%s/%s.log", d->stack->dir, d->name);
-    s_write_config(d->stack);
+    h_stack_write_config(d->stack);
     d->pid = fork();
     if (d->pid == 0) {
         /* The daemon dies with the test, whatever the test's fate. */

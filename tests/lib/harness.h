@@ -36,6 +36,9 @@ struct h_stack {
 /* A fresh state dir and free ports; nothing started. */
 void h_stack_init(h_stack_t *s);
 
+/* Writes the stack's juli.ini (its three sections and extra_config). */
+void h_stack_write_config(h_stack_t *s);
+
 /* Writes the stack's juli.ini and starts the daemon; waits until it
  * answers health. */
 void h_daemon_start(h_daemon_t *d);
