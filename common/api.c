@@ -245,9 +245,10 @@ static api_status_t s_events_since(api_req_t *req, void *ctx)
 }
 
 static const api_route_t s_builtin[] = {
-    {"health", s_health, API_QUERY},
-    {"events.since", s_events_since, API_QUERY},
-    {NULL, NULL, 0},
+    {"health", s_health, API_QUERY, ROLE_ANY},
+    {"events.since", s_events_since, API_QUERY,
+     ROLE_SERVICE | ROLE_STAFF | ROLE_ADMIN},
+    {NULL, NULL, 0, 0},
 };
 
 static const api_route_t *s_route(const api_t *self, field_str_t type)
@@ -283,6 +284,9 @@ static api_status_t s_handle(api_t *self, const msgpack_object *root,
         return api_fail(req, API_UNKNOWN_TYPE, "type: unknown: %.*s",
                         (int)type.len, type.ptr);
     req->type = route->type;
+    if (!(route->roles & req->roles))
+        return api_fail(req, API_FORBIDDEN, "type: %s is not for this caller",
+                        route->type);
     if (field_map(&top, "body", FIELD_OPTIONAL, &req->body) < 0)
         return API_INVALID;
     if (!(route->flags & API_WRITE))
@@ -339,6 +343,67 @@ static api_status_t s_handle(api_t *self, const msgpack_object *root,
     return st;
 }
 
+/* The role bits and unit id of a ZAP user id (NULL: no CURVE, every
+ * role). */
+static void s_roles(const char *role, api_req_t *req)
+{
+    static const struct {
+        const char *name;
+        int bit;
+    } names[] = {{"app", ROLE_APP},
+                 {"staff", ROLE_STAFF},
+                 {"admin", ROLE_ADMIN},
+                 {"service", ROLE_SERVICE}};
+    req->unit[0] = '\0';
+    if (!role) {
+        req->roles = ROLE_ANY;
+        return;
+    }
+    req->roles = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(role, names[i].name) == 0)
+            req->roles = names[i].bit;
+    if (strncmp(role, "unit:", 5) == 0) {
+        req->roles = ROLE_UNIT;
+        snprintf(req->unit, sizeof req->unit, "%s", role + 5);
+    }
+}
+
+/* Runs one request frame: afterwards the whole reply is in self->reply.
+ * Returns the status; *ROUTE is the route found (NULL if none), *WRITE_OK
+ * set for a write whose effect waits for the commit. */
+static api_status_t s_run(api_t *self, const void *bytes, size_t size,
+                          const char *role, const api_route_t **route,
+                          field_str_t *id, int *write_ok)
+{
+    api_req_t req = {.api = self,
+                     .now = clock_now_ms(),
+                     .fields = &self->fields,
+                     .detail = self->detail,
+                     .detail_len = sizeof self->detail};
+    s_roles(role, &req);
+    self->detail[0] = '\0';
+    pack_reset(&self->fields);
+    *route = NULL;
+    *write_ok = 0;
+    int packed = 0; /* the reply is in self->reply already */
+    api_status_t st;
+    msgpack_object root;
+    if (size > self->opts.limits.max_frame)
+        st = api_fail(&req, API_MALFORMED, "frame of %zu bytes is over %zu",
+                      size, self->opts.limits.max_frame);
+    else if (frame_decode(self->decoder, bytes, size, &root, self->detail,
+                          sizeof self->detail) < 0)
+        st = API_MALFORMED;
+    else
+        st = s_handle(self, &root, route, &req, write_ok, &packed);
+    if (!packed)
+        s_pack_reply(self, st, req.id, &req, self->detail);
+    *id = req.id;
+    s_count(self, *route, s_status_names[st]);
+    return st;
+}
+
 static void s_on_request(bus_socket_t *s, zmq_msg_t *parts, size_t n,
                          int truncated, void *arg)
 {
@@ -352,30 +417,56 @@ static void s_on_request(bus_socket_t *s, zmq_msg_t *parts, size_t n,
         return;
     }
     zmq_msg_t *payload = &parts[n - 1];
-    api_req_t req = {.api = self,
-                     .now = clock_now_ms(),
-                     .fields = &self->fields,
-                     .detail = self->detail,
-                     .detail_len = sizeof self->detail};
-    self->detail[0] = '\0';
-    pack_reset(&self->fields);
-    const api_route_t *route = NULL;
-    int write_ok = 0, packed = 0; /* packed: the reply is in self->reply */
-    api_status_t st;
-    msgpack_object root;
-    size_t size = zmq_msg_size(payload);
-    if (size > self->opts.limits.max_frame)
-        st = api_fail(&req, API_MALFORMED, "frame of %zu bytes is over %zu",
-                      size, self->opts.limits.max_frame);
-    else if (frame_decode(self->decoder, zmq_msg_data(payload), size, &root,
-                          self->detail, sizeof self->detail) < 0)
-        st = API_MALFORMED;
-    else
-        st = s_handle(self, &root, &route, &req, &write_ok, &packed);
-    if (!packed)
-        s_pack_reply(self, st, req.id, &req, self->detail);
-    s_queue(self, &parts[0], delimiter, route, req.id, write_ok);
-    s_count(self, route, s_status_names[st]);
+    const api_route_t *route;
+    field_str_t id;
+    int write_ok;
+    s_run(self, zmq_msg_data(payload), zmq_msg_size(payload),
+          bus_peer_role(payload), &route, &id, &write_ok);
+    s_queue(self, &parts[0], delimiter, route, id, write_ok);
+}
+
+/* Ends a turn: commits its transaction, if it opened one. Returns 1 when
+ * the turn's writes are durable (or it had none), 0 when they were lost. */
+static int s_end_turn(api_t *self)
+{
+    if (!self->in_turn)
+        return 1;
+    self->in_turn = 0;
+    if (self->turn_failed)
+        return 0;
+    uint64_t t0 = uv_hrtime();
+    int committed = store_commit(self->store) == 0;
+    if (self->metrics) {
+        metric_observe(self->commit_seconds,
+                       (double)(uv_hrtime() - t0) / 1e9);
+        metric_observe(self->batch_size, (double)(self->nout ? self->nout
+                                                             : 1));
+    }
+    if (!committed)
+        log_warn("api: commit failed: the turn's writes become unavailable");
+    return committed;
+}
+
+void api_call(api_t *self, const void *frame, size_t len, int roles,
+              pack_t *reply)
+{
+    static const char *const names[] = {"app", "unit:U-test", "staff",
+                                        "admin", "service"};
+    const char *role = NULL;
+    for (int i = 0; i < 5; i++)
+        if (roles == 1 << i)
+            role = names[i];
+    const api_route_t *route;
+    field_str_t id;
+    int write_ok;
+    s_run(self, frame, len, roles == ROLE_ANY ? NULL : role, &route, &id,
+          &write_ok);
+    int committed = s_end_turn(self);
+    pack_reset(reply);
+    if (write_ok && !committed) {
+        s_pack_reply(self, API_UNAVAILABLE, id, NULL, "store: commit failed");
+    }
+    pack_raw(reply, pack_data(&self->reply), pack_size(&self->reply));
 }
 
 /* Sends one queued reply; a vanished peer is not an error worth more than a
@@ -395,6 +486,8 @@ static void s_send(api_t *self, const s_outgoing_t *o, const void *reply,
 void api_publish_committed(api_t *self)
 {
     size_t n;
+    if (!self->pub)
+        return; /* an api for api_call */
     const event_t *events = store_committed(self->store, &n);
     for (size_t i = 0; i < n; i++) {
         pack_reset(&self->scratch);
@@ -411,20 +504,8 @@ static void s_on_batch(bus_socket_t *s, void *arg)
 {
     api_t *self = arg;
     (void)s;
-    int committed = 0;
-    if (self->in_turn && !self->turn_failed) {
-        uint64_t t0 = uv_hrtime();
-        committed = store_commit(self->store) == 0;
-        if (self->metrics) {
-            metric_observe(self->commit_seconds,
-                           (double)(uv_hrtime() - t0) / 1e9);
-            metric_observe(self->batch_size, (double)self->nout);
-        }
-        if (!committed)
-            log_warn("api: commit failed: %zu replies become unavailable",
-                     self->nout);
-    }
-    self->in_turn = 0;
+    int had_turn = self->in_turn && !self->turn_failed;
+    int committed = s_end_turn(self);
     for (size_t i = 0; i < self->nout; i++) {
         const s_outgoing_t *o = &self->out[i];
         if (o->write_ok && !committed) {
@@ -438,7 +519,7 @@ static void s_on_batch(bus_socket_t *s, void *arg)
     }
     self->nout = 0;
     pack_reset(&self->arena);
-    if (committed)
+    if (had_turn && committed)
         api_publish_committed(self);
 }
 
@@ -468,17 +549,29 @@ api_t *api_new(uv_loop_t *loop, bus_t *bus, store_t *store,
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    if (!bus)
+        goto metrics; /* for api_call: no sockets */
+    const char *eps[] = {opts->api_endpoint, opts->events_endpoint};
+    for (int i = 0; i < 2 && !opts->curve; i++)
+        if (!api_endpoint_local(eps[i])) {
+            snprintf(err, errlen,
+                     "refusing to bind %s without CURVE: only loopback, "
+                     "ipc or inproc (set [security] curve = on)",
+                     eps[i]);
+            goto fail;
+        }
     /* Far above the frame limit, so an oversize frame still gets its
      * malformed reply instead of a silent disconnect. */
     int64_t max_msg = (int64_t)opts->limits.max_frame * 16;
     self->router = bus_bind(bus, ZMQ_ROUTER, opts->api_endpoint, max_msg,
-                            err, errlen);
+                            opts->curve, err, errlen);
     if (!self->router)
         goto fail;
-    self->pub = bus_bind(bus, ZMQ_PUB, opts->events_endpoint, -1, err,
-                         errlen);
+    self->pub = bus_bind(bus, ZMQ_PUB, opts->events_endpoint, -1,
+                         opts->curve, err, errlen);
     if (!self->pub)
         goto fail;
+metrics:
     if (metrics) {
         self->commit_seconds = metrics_histogram(
             metrics, "juli_store_commit_seconds",
@@ -497,6 +590,18 @@ api_t *api_new(uv_loop_t *loop, bus_t *bus, store_t *store,
 fail:
     api_destroy(&self);
     return NULL;
+}
+
+int api_endpoint_local(const char *ep)
+{
+    static const char *const local[] = {
+        "ipc://", "inproc://", "tcp://127.", "tcp://localhost:",
+        "tcp://[::1]:",
+    };
+    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++)
+        if (strncmp(ep, local[i], strlen(local[i])) == 0)
+            return 1;
+    return 0;
 }
 
 int api_start(api_t *self)

@@ -4,7 +4,8 @@
  *  An api_t owns the ROUTER socket (api) and the PUB socket (events) of one
  *  daemon, and runs every request through the same steps:
  *
- *    frame ──> malformed? ──> unknown_type? ──> id and body checks (invalid)
+ *    frame ──> malformed? ──> unknown_type? ──> forbidden for the caller's
+ *          role? (the ZAP user id: never the body) ──> id and body (invalid)
  *          ──> idempotency key seen? (replay the stored reply, or conflict)
  *          ──> the service's handler, inside a savepoint of the turn's
  *              transaction ──> reply queued
@@ -45,12 +46,25 @@ typedef enum {
 
 typedef struct api api_t;
 
+/* The callers' roles (CURVE's ZAP user ids), as bits of a route's roles.
+ * Without CURVE every caller has every role. */
+enum {
+    ROLE_APP = 1,      /* residents' apps, the hotline */
+    ROLE_UNIT = 2,     /* unit:<id>: one resident unit or association */
+    ROLE_STAFF = 4,    /* community staff */
+    ROLE_ADMIN = 8,    /* operators */
+    ROLE_SERVICE = 16, /* juli's own daemons, following each other */
+    ROLE_ANY = 31,
+};
+
 /* One request being handled. Views point into the request frame. */
 typedef struct {
     field_map_t body;  /* the body map (obj NULL when absent) */
     field_str_t id;    /* ptr NULL when the request had no id */
     const char *type;  /* the route's type */
     uint64_t now;      /* Unix ms, taken once per request */
+    int roles;         /* the caller's role bits */
+    char unit[65];     /* the caller's unit id for unit:<id>, else "" */
     api_t *api;
     /* private */
     pack_t *fields;
@@ -67,6 +81,7 @@ typedef struct {
     const char *type;  /* "request.submit" */
     api_handler_fn fn;
     int flags;         /* API_WRITE: needs an id, is idempotent, may log */
+    int roles;         /* who may send it (ROLE_ bits) */
 } api_route_t;
 
 typedef struct {
@@ -74,13 +89,16 @@ typedef struct {
     const char *version;
     const char *api_endpoint;
     const char *events_endpoint;
+    const bus_curve_t *curve;  /* NULL: no CURVE, loopback or ipc only */
     frame_limits_t limits;
     const api_route_t *routes; /* ends with a {NULL} entry */
     void *ctx;                 /* passed to every handler */
 } api_opts_t;
 
-/* Binds the api and events endpoints. Returns NULL with a one-line reason
- * in ERR (endpoint taken, bad address). */
+/* Binds the api and events endpoints. Without CURVE, an endpoint that is
+ * not loopback, ipc or inproc is refused. Returns NULL with a one-line
+ * reason in ERR (endpoint taken, bad address, open without CURVE). A NULL
+ * BUS makes an api without sockets, for api_call (tests, fuzzing). */
 api_t *api_new(uv_loop_t *loop, bus_t *bus, store_t *store,
                metrics_t *metrics, const api_opts_t *opts, char *err,
                size_t errlen);
@@ -91,6 +109,16 @@ int api_start(api_t *self);
 /* Stops taking requests and closes both sockets (their memory goes in the
  * loop's close callbacks). NULL is fine; *SELF_P is set to NULL. */
 void api_destroy(api_t **self_p);
+
+/* Runs one request frame as a turn of its own (decode, route, handle,
+ * commit) and puts the reply's bytes into REPLY, the caller's role bits
+ * being ROLES. For tests and fuzzing: no socket is involved. */
+void api_call(api_t *self, const void *frame, size_t len, int roles,
+              pack_t *reply);
+
+/* Whether ENDPOINT is loopback, ipc or inproc: all an endpoint may be
+ * without CURVE. */
+int api_endpoint_local(const char *endpoint);
 
 /* Publishes the events of the last commit. For writers outside a request
  * turn (timers, followers) after their own store_commit. */

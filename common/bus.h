@@ -29,6 +29,7 @@
 #include <zmq.h>
 
 #define BUS_BATCH     256 /* messages drained per loop turn and socket */
+#define BUS_HWM       1000 /* messages queued per peer, each way */
 #define BUS_MAX_PARTS 8   /* frames kept per message; more are dropped */
 
 typedef struct bus bus_t;
@@ -38,6 +39,17 @@ typedef struct {
     const void *data;
     size_t len;
 } bus_frame_t;
+
+/* CURVE for one socket; keys are Z85 text (40 characters). A server needs
+ * its public and secret key and a ZAP domain (the ZAP handler decides who
+ * may connect); a client needs its own pair and the server's public key.
+ * NULL where a socket goes without CURVE. */
+typedef struct {
+    int server;
+    const char *public_key, *secret_key;
+    const char *server_key; /* clients only */
+    const char *zap_domain; /* servers only */
+} bus_curve_t;
 
 /* One received message: PARTS[0..N) are valid during the callback only.
  * TRUNCATED is set when the message had more than BUS_MAX_PARTS frames. */
@@ -53,16 +65,30 @@ bus_t *bus_new(uv_loop_t *loop);
  * their close callbacks). NULL is fine; *SELF_P is set to NULL. */
 void bus_destroy(bus_t **self_p);
 
-/* Binds a ROUTER (api) or PUB (events) socket to ENDPOINT. MAX_MSG is the
- * largest message a ROUTER accepts before dropping the peer (set it far
- * above the frame limit). Returns NULL with a one-line reason in ERR. */
+/* Binds a ROUTER (api), PUB (events) or REP (ZAP handler) socket to
+ * ENDPOINT, with CURVE when CURVE is not NULL. MAX_MSG is the largest
+ * message a ROUTER accepts before dropping the peer (set it far above the
+ * frame limit). Returns NULL with a one-line reason in ERR. */
 bus_socket_t *bus_bind(bus_t *self, int type, const char *endpoint,
-                       int64_t max_msg, char *err, size_t errlen);
+                       int64_t max_msg, const bus_curve_t *curve, char *err,
+                       size_t errlen);
 
-/* Connects a DEALER, REQ or SUB socket to ENDPOINT. Returns NULL with a
- * reason in ERR. */
+/* Connects a DEALER, REQ or SUB socket to ENDPOINT, with CURVE when CURVE
+ * is not NULL. Returns NULL with a reason in ERR. */
 bus_socket_t *bus_connect(bus_t *self, int type, const char *endpoint,
-                          char *err, size_t errlen);
+                          const bus_curve_t *curve, char *err,
+                          size_t errlen);
+
+/* The role the ZAP handler gave the peer that sent MSG (its "User-Id"),
+ * or NULL when the socket has no CURVE. */
+const char *bus_peer_role(zmq_msg_t *msg);
+
+/* Fills PUBLIC and SECRET (41 bytes each, Z85 and NUL) with a new CURVE
+ * key pair. Returns 0 or -1. */
+int bus_curve_keypair(char public_key[41], char secret_key[41]);
+
+/* Encodes a 32-byte binary key as Z85 (41 bytes with the NUL). */
+void bus_curve_z85(const unsigned char key[32], char out[41]);
 
 /* Starts delivering received messages to RECV, and BATCH (may be NULL)
  * after each drained batch. ARG is passed to both. Returns 0 or -1. */

@@ -14,12 +14,20 @@
 #include <msgpack.h>
 #include <stddef.h>
 
+#include "bus.h"
+
 typedef struct client client_t;
 
 /* Connects to ENDPOINT; TIMEOUT_MS bounds every wait. Returns NULL with a
  * reason in ERR. */
 client_t *client_new(const char *endpoint, int timeout_ms, char *err,
                      size_t errlen);
+
+/* The same, with CURVE as a client (its own key pair and the server's
+ * public key) when CURVE is not NULL. */
+client_t *client_new_curve(const char *endpoint, int timeout_ms,
+                           const bus_curve_t *curve, char *err,
+                           size_t errlen);
 
 /* Closes the socket and the context. NULL is fine; *SELF_P set to NULL. */
 void client_destroy(client_t **self_p);

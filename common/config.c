@@ -94,6 +94,14 @@ config_t *config_new(void)
     s_daemon_defaults(&self->dispatch, "dispatch", 7200, dir);
     s_daemon_defaults(&self->scoring, "scoring", 7300, dir);
     snprintf(self->timezone, sizeof self->timezone, "Asia/Shanghai");
+    /* Keys live with the configuration (under systemd, its
+     * ConfigurationDirectory), else beside the stores. */
+    const char *conf = getenv("CONFIGURATION_DIRECTORY");
+    snprintf(self->keys, sizeof self->keys, "%.480s/keys",
+             conf && *conf ? conf : dir);
+    self->keys[strcspn(self->keys, ":")] = '\0';
+    snprintf(self->client_key, sizeof self->client_key, "%.480s/admin.key",
+             self->keys);
     self->limits = frame_limits_default();
     self->str_bytes = 4096;
     self->text_chars = 2000;
@@ -410,6 +418,24 @@ static int s_clock_key(s_reader_t *r, const char *key, const char *v)
     return 1;
 }
 
+static int s_security_key(s_reader_t *r, const char *key, const char *v)
+{
+    config_t *c = r->cfg;
+    if (strcmp(key, "curve") == 0) {
+        if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+            return s_fail(r, "must be on or off");
+        c->curve = strcmp(v, "on") == 0;
+    } else if (strcmp(key, "keys") == 0) {
+        if (!*v || s_copy(c->keys, sizeof c->keys, v) < 0)
+            return s_fail(r, "empty or too long");
+    } else if (strcmp(key, "client_key") == 0) {
+        if (!*v || s_copy(c->client_key, sizeof c->client_key, v) < 0)
+            return s_fail(r, "empty or too long");
+    } else
+        return s_fail(r, "unknown key");
+    return 1;
+}
+
 static int s_handler(void *user, const char *section, const char *key,
                      const char *value)
 {
@@ -431,6 +457,8 @@ static int s_handler(void *user, const char *section, const char *key,
         return s_limits_key(r, key, value);
     if (strcmp(section, "clock") == 0)
         return s_clock_key(r, key, value);
+    if (strcmp(section, "security") == 0)
+        return s_security_key(r, key, value);
     if (strcmp(section, "community") == 0) {
         if (strcmp(key, "timezone") != 0)
             return s_fail(r, "unknown key");

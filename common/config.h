@@ -15,6 +15,7 @@
  *    [stars]                        member, group, branch
  *    [clock]                        start, speed, epoch (simulations only:
  *                                   see clock.h)
+ *    [security]                     curve, keys, client_key (see curve.h)
  *
  *  An unknown section or key, or a value that does not parse, is an error
  *  naming the file and line: a typo must not silently fall back to a
@@ -79,6 +80,9 @@ typedef struct {
     config_category_t categories[CONFIG_MAX_CATEGORIES];
     config_points_t points;
     config_stars_t stars;
+    int curve;              /* [security] curve = on */
+    char keys[512];         /* the keys directory */
+    char client_key[512];   /* the key pair julictl presents */
     char clock_start[16]; /* "YYYY-MM-DD", "" for the real clock */
     double clock_speed;
     int64_t clock_epoch;  /* real Unix ms */

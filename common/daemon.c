@@ -4,7 +4,8 @@
  *
  *    1. command line, config, zone    (nothing to undo)
  *    2. store                         store_close
- *    3. loop, bus, metrics            bus_destroy, metrics_destroy
+ *    3. loop, bus, metrics, ZAP       bus_destroy, metrics_destroy,
+ *                                     curve_destroy
  *    4. service context               spec->stop
  *    5. api (ROUTER + PUB bound)      api_destroy
  *    6. signals (SIGHUP reloads the rules), checkpoint timer, READY=1
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "curve.h"
 #include "log.h"
 #include "notify.h"
 #include "period.h"
@@ -31,6 +33,7 @@ struct daemon {
     uv_loop_t loop;
     store_t *store;
     bus_t *bus;
+    curve_t *curve; /* NULL without CURVE */
     metrics_t *metrics;
     void *ctx;
     api_t *api;
@@ -64,6 +67,16 @@ metrics_t *daemon_metrics(daemon_t *d)
 api_t *daemon_api(daemon_t *d)
 {
     return d->api;
+}
+
+int daemon_upstream_curve(daemon_t *d, const char *upstream,
+                          const bus_curve_t **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!d->curve)
+        return 0;
+    *out = curve_client(d->curve, upstream, err, errlen);
+    return *out ? 0 : -1;
 }
 
 static void s_usage(const daemon_spec_t *spec, FILE *out)
@@ -178,6 +191,7 @@ static void s_on_signal(uv_signal_t *h, int signum)
         d->spec->stop(d->ctx);
         d->ctx = NULL;
     }
+    curve_destroy(&d->curve);
     metrics_destroy(&d->metrics);
 }
 
@@ -253,12 +267,18 @@ static int s_start(daemon_t *d, char *err, size_t errlen)
     if (strcmp(me->metrics, "off") != 0 &&
         metrics_listen(d->metrics, me->metrics, err, errlen) < 0)
         return -1;
+    /* The ZAP handler binds before any CURVE server does. */
+    if (cfg->curve &&
+        !(d->curve = curve_new(d->bus, cfg->keys, d->spec->name, err,
+                               errlen)))
+        return -1;
     if (!(d->ctx = d->spec->start(d, err, errlen)))
         return -1;
     api_opts_t ao = {.service = d->spec->name,
                      .version = JULI_VERSION,
                      .api_endpoint = me->api,
                      .events_endpoint = me->events,
+                     .curve = d->curve ? curve_server(d->curve) : NULL,
                      .limits = d->config->limits,
                      .routes = d->spec->routes,
                      .ctx = d->ctx};
@@ -290,6 +310,7 @@ static void s_unwind(daemon_t *d)
     api_destroy(&d->api);
     if (d->ctx)
         d->spec->stop(d->ctx);
+    curve_destroy(&d->curve);
     metrics_destroy(&d->metrics);
     if (d->bus) {
         uv_run(&d->loop, UV_RUN_NOWAIT); /* close callbacks */

@@ -51,5 +51,9 @@ bus_t *daemon_bus(daemon_t *d);
 metrics_t *daemon_metrics(daemon_t *d);
 /* The api, from the first loop turn on (NULL during start). */
 api_t *daemon_api(daemon_t *d);
+/* The CURVE options for following the daemon UPSTREAM into *OUT: NULL
+ * without CURVE. Returns 0, or -1 with a reason in ERR. */
+int daemon_upstream_curve(daemon_t *d, const char *upstream,
+                          const bus_curve_t **out, char *err, size_t errlen);
 
 #endif

@@ -240,6 +240,7 @@ follow_t *follow_new(uv_loop_t *loop, bus_t *bus, store_t *store,
     }
     self->store = store;
     self->opts = *opts;
+    self->opts.curve = NULL; /* used only here, while connecting */
     snprintf(self->upstream, sizeof self->upstream, "%s", opts->upstream);
     pack_init(&self->request);
     uv_timer_init(loop, &self->timer);
@@ -258,11 +259,13 @@ follow_t *follow_new(uv_loop_t *loop, bus_t *bus, store_t *store,
         goto fail;
     }
     self->head = self->cursor;
-    self->sub = bus_connect(bus, ZMQ_SUB, opts->events_endpoint, err, errlen);
+    self->sub = bus_connect(bus, ZMQ_SUB, opts->events_endpoint, opts->curve,
+                            err, errlen);
     if (!self->sub || bus_subscribe(self->sub, "") < 0)
         goto fail;
     self->dealer =
-        bus_connect(bus, ZMQ_DEALER, opts->api_endpoint, err, errlen);
+        bus_connect(bus, ZMQ_DEALER, opts->api_endpoint, opts->curve, err,
+                    errlen);
     if (!self->dealer)
         goto fail;
     int on = 1;

@@ -46,6 +46,7 @@ typedef struct {
     const char *upstream;        /* "intake": the offset's name */
     const char *api_endpoint;    /* the upstream's api, for events.since */
     const char *events_endpoint; /* the upstream's PUB */
+    const bus_curve_t *curve;    /* CURVE as a client, or NULL */
     /* Applies E inside the open transaction. Returns 0 when applied or
      * deliberately skipped (an event it cannot use is logged and passed
      * over: it would never become usable), -1 on a store failure: the

@@ -133,7 +133,7 @@ static int s_teardown(void **state)
 static bus_socket_t *s_bind(fx_t *fx, int type, const char *endpoint)
 {
     bus_socket_t *s =
-        bus_bind(fx->bus, type, endpoint, MAX_MSG, fx->err, sizeof fx->err);
+        bus_bind(fx->bus, type, endpoint, MAX_MSG, NULL, fx->err, sizeof fx->err);
     if (!s)
         fail_msg("bus_bind %s: %s", endpoint, fx->err);
     fx->socks[fx->nsocks++] = s;
@@ -143,7 +143,7 @@ static bus_socket_t *s_bind(fx_t *fx, int type, const char *endpoint)
 static bus_socket_t *s_connect(fx_t *fx, int type, const char *endpoint)
 {
     bus_socket_t *s =
-        bus_connect(fx->bus, type, endpoint, fx->err, sizeof fx->err);
+        bus_connect(fx->bus, type, endpoint, NULL, fx->err, sizeof fx->err);
     if (!s)
         fail_msg("bus_connect %s: %s", endpoint, fx->err);
     fx->socks[fx->nsocks++] = s;
@@ -788,17 +788,17 @@ static void test_bind_twice_refused(void **state)
 
     fx->err[0] = '\0';
     bus_socket_t *second = bus_bind(fx->bus, ZMQ_ROUTER, endpoint, MAX_MSG,
-                                    fx->err, sizeof fx->err);
+                                    NULL, fx->err, sizeof fx->err);
     assert_null(second);
     assert_non_null(strstr(fx->err, "cannot bind"));
     assert_non_null(strstr(fx->err, endpoint));
 
     fx->err[0] = '\0';
-    assert_null(bus_bind(fx->bus, ZMQ_PUB, "nonsense://x", 0, fx->err,
-                         sizeof fx->err));
+    assert_null(bus_bind(fx->bus, ZMQ_PUB, "nonsense://x", 0, NULL,
+                         fx->err, sizeof fx->err));
     assert_non_null(strstr(fx->err, "cannot bind"));
     assert_null(
-        bus_connect(fx->bus, ZMQ_DEALER, "tcp://", fx->err, sizeof fx->err));
+        bus_connect(fx->bus, ZMQ_DEALER, "tcp://", NULL, fx->err, sizeof fx->err));
     assert_non_null(strstr(fx->err, "cannot connect"));
     /* The refused sockets were freed: bus_destroy asserts none is left. */
     s_finish(fx);

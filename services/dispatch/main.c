@@ -48,21 +48,21 @@ const char *const dispatch_migrations[] = {
 };
 
 static const api_route_t s_routes[] = {
-    {"staff.assign", directory_staff_assign, API_WRITE},
-    {"unit.register", directory_unit_register, API_WRITE},
-    {"staff.list", directory_staff_list, API_QUERY},
-    {"units.list", directory_units_list, API_QUERY},
-    {"task.accept", task_accept, API_WRITE},
-    {"task.decline", task_decline, API_WRITE},
-    {"task.escalate", task_escalate, API_WRITE},
-    {"task.resolve", task_resolve, API_WRITE},
-    {"followup.record", task_followup, API_WRITE},
-    {"task.reopen", task_reopen, API_WRITE},
-    {"task.get", task_get, API_QUERY},
-    {"tasks.list", task_list, API_QUERY},
-    {"rates", rates_get, API_QUERY},
-    {"stats", task_stats, API_QUERY},
-    {NULL, NULL, 0},
+    {"staff.assign", directory_staff_assign, API_WRITE, ROLE_ADMIN},
+    {"unit.register", directory_unit_register, API_WRITE, ROLE_ADMIN},
+    {"staff.list", directory_staff_list, API_QUERY, ROLE_STAFF | ROLE_ADMIN},
+    {"units.list", directory_units_list, API_QUERY, ROLE_STAFF | ROLE_ADMIN},
+    {"task.accept", task_accept, API_WRITE, ROLE_UNIT | ROLE_STAFF | ROLE_ADMIN},
+    {"task.decline", task_decline, API_WRITE, ROLE_UNIT | ROLE_STAFF | ROLE_ADMIN},
+    {"task.escalate", task_escalate, API_WRITE, ROLE_UNIT | ROLE_STAFF | ROLE_ADMIN},
+    {"task.resolve", task_resolve, API_WRITE, ROLE_UNIT | ROLE_STAFF | ROLE_ADMIN},
+    {"followup.record", task_followup, API_WRITE, ROLE_STAFF | ROLE_ADMIN},
+    {"task.reopen", task_reopen, API_WRITE, ROLE_STAFF | ROLE_ADMIN},
+    {"task.get", task_get, API_QUERY, ROLE_UNIT | ROLE_STAFF | ROLE_ADMIN},
+    {"tasks.list", task_list, API_QUERY, ROLE_UNIT | ROLE_STAFF | ROLE_ADMIN},
+    {"rates", rates_get, API_QUERY, ROLE_STAFF | ROLE_ADMIN},
+    {"stats", task_stats, API_QUERY, ROLE_STAFF | ROLE_ADMIN | ROLE_SERVICE},
+    {NULL, NULL, 0, 0},
 };
 
 /* Applies one of intake's events; the others are not dispatch's. */
@@ -142,7 +142,13 @@ static void *s_start(daemon_t *d, char *err, size_t errlen)
         return NULL;
     }
     const config_t *cfg = dp->config;
+    const bus_curve_t *curve;
+    if (daemon_upstream_curve(d, "intake", &curve, err, errlen) < 0) {
+        s_stop(dp);
+        return NULL;
+    }
     follow_opts_t fo = {.upstream = "intake",
+                        .curve = curve,
                         .api_endpoint = cfg->intake.api,
                         .events_endpoint = cfg->intake.events,
                         .apply = s_apply,

@@ -63,6 +63,9 @@ api_status_t task_get(api_req_t *req, void *ctx)
     api_status_t st = task_from_request(req, dp, &t);
     if (st != API_OK)
         return st;
+    if (req->unit[0] && strcmp(req->unit, t.a.id) != 0)
+        return api_fail(req, API_FORBIDDEN,
+                        "body.task: not a task of unit %s", req->unit);
     if (task_load(dp, t.r.task, &t) != 1)
         return api_fail(req, API_UNAVAILABLE, "store: cannot read");
     pack_t *r = api_reply(req, 1);
@@ -90,6 +93,8 @@ api_status_t task_list(api_req_t *req, void *ctx)
         sqlite3_bind_text(st, 1, task_states[status], -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, 1);
+    if (req->unit[0]) /* a unit sees its own tasks only */
+        assignee = (field_str_t){req->unit, strlen(req->unit)};
     if (assignee.ptr)
         sqlite3_bind_text(st, 2, assignee.ptr, (int)assignee.len,
                           SQLITE_STATIC);

@@ -554,6 +554,18 @@ api_status_t task_from_request(api_req_t *req, dispatch_t *dp,
     return API_OK;
 }
 
+/* The `by` of an assignee's request: a unit's key says which unit it is
+ * (a body's by is not asked for, nor believed); anyone else names
+ * themselves. */
+static int s_by(api_req_t *req, field_str_t *by)
+{
+    if (req->unit[0]) {
+        *by = (field_str_t){req->unit, strlen(req->unit)};
+        return 1;
+    }
+    return field_str(&req->body, "by", FIELD_REQUIRED, 64, by);
+}
+
 /* Checks that BY is the current assignee (after the fields are valid). */
 static api_status_t s_by_assignee(api_req_t *req, const task_t *t,
                                   field_str_t by)
@@ -588,7 +600,7 @@ api_status_t task_accept(api_req_t *req, void *ctx)
     dispatch_t *dp = ctx;
     task_t t;
     field_str_t by;
-    if (field_str(&req->body, "by", FIELD_REQUIRED, 64, &by) < 0)
+    if (s_by(req, &by) < 0)
         return API_INVALID;
     api_status_t st = task_from_request(req, dp, &t);
     if (st != API_OK || (st = s_by_assignee(req, &t, by)) != API_OK)
@@ -625,7 +637,7 @@ static api_status_t s_pass_request(api_req_t *req, dispatch_t *dp,
 {
     task_t t;
     field_str_t by, reason;
-    if (field_str(&req->body, "by", FIELD_REQUIRED, 64, &by) < 0 ||
+    if (s_by(req, &by) < 0 ||
         field_text(&req->body, "reason", FIELD_REQUIRED, 500, &reason) < 0)
         return API_INVALID;
     api_status_t st = task_from_request(req, dp, &t);
@@ -668,7 +680,7 @@ api_status_t task_resolve(api_req_t *req, void *ctx)
     size_t nparts;
     uint64_t difficulty;
     int professional = 0;
-    if (field_str(&req->body, "by", FIELD_REQUIRED, 64, &by) < 0 ||
+    if (s_by(req, &by) < 0 ||
         field_text(&req->body, "result", FIELD_REQUIRED, 2000, &result) <
             0 ||
         field_array(&req->body, "participants", FIELD_REQUIRED, 64, &parts,

@@ -31,14 +31,14 @@ const char *const intake_migrations[] = {
 };
 
 static const api_route_t s_routes[] = {
-    {"grid.define", grid_define, API_WRITE},
-    {"request.submit", request_submit, API_WRITE},
-    {"request.classify", request_classify, API_WRITE},
-    {"request.cancel", request_cancel, API_WRITE},
-    {"request.get", request_get, API_QUERY},
-    {"requests.list", request_list, API_QUERY},
-    {"stats", request_stats, API_QUERY},
-    {NULL, NULL, 0},
+    {"grid.define", grid_define, API_WRITE, ROLE_ADMIN},
+    {"request.submit", request_submit, API_WRITE, ROLE_APP | ROLE_STAFF | ROLE_ADMIN},
+    {"request.classify", request_classify, API_WRITE, ROLE_STAFF | ROLE_ADMIN},
+    {"request.cancel", request_cancel, API_WRITE, ROLE_APP | ROLE_STAFF | ROLE_ADMIN},
+    {"request.get", request_get, API_QUERY, ROLE_APP | ROLE_STAFF | ROLE_ADMIN},
+    {"requests.list", request_list, API_QUERY, ROLE_STAFF | ROLE_ADMIN},
+    {"stats", request_stats, API_QUERY, ROLE_STAFF | ROLE_ADMIN | ROLE_SERVICE},
+    {NULL, NULL, 0, 0},
 };
 
 static void s_stop(void *ctx);
@@ -68,7 +68,13 @@ static void *s_start(daemon_t *d, char *err, size_t errlen)
         return NULL;
     }
     const config_t *cfg = in->config;
+    const bus_curve_t *curve;
+    if (daemon_upstream_curve(d, "dispatch", &curve, err, errlen) < 0) {
+        s_stop(in);
+        return NULL;
+    }
     follow_opts_t fo = {.upstream = "dispatch",
+                        .curve = curve,
                         .api_endpoint = cfg->dispatch.api,
                         .events_endpoint = cfg->dispatch.events,
                         .apply = progress_apply,

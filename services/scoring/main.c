@@ -35,17 +35,17 @@ const char *const scoring_migrations[] = {
 };
 
 static const api_route_t s_routes[] = {
-    {"member.register", board_member_register, API_WRITE},
-    {"volunteer.log", award_volunteer, API_WRITE},
-    {"points.adjust", award_adjust, API_WRITE},
-    {"points.get", ledger_points, API_QUERY},
-    {"ledger", ledger_get, API_QUERY},
-    {"ledger.verify", ledger_verify, API_QUERY},
-    {"leaderboard", board_leaderboard, API_QUERY},
-    {"ratings.compute", board_ratings_compute, API_WRITE},
-    {"ratings.list", board_ratings_list, API_QUERY},
-    {"stats", board_stats, API_QUERY},
-    {NULL, NULL, 0},
+    {"member.register", board_member_register, API_WRITE, ROLE_ADMIN},
+    {"volunteer.log", award_volunteer, API_WRITE, ROLE_STAFF | ROLE_ADMIN},
+    {"points.adjust", award_adjust, API_WRITE, ROLE_ADMIN},
+    {"points.get", ledger_points, API_QUERY, ROLE_STAFF | ROLE_ADMIN},
+    {"ledger", ledger_get, API_QUERY, ROLE_STAFF | ROLE_ADMIN},
+    {"ledger.verify", ledger_verify, API_QUERY, ROLE_ADMIN},
+    {"leaderboard", board_leaderboard, API_QUERY, ROLE_STAFF | ROLE_ADMIN},
+    {"ratings.compute", board_ratings_compute, API_WRITE, ROLE_STAFF | ROLE_ADMIN},
+    {"ratings.list", board_ratings_list, API_QUERY, ROLE_STAFF | ROLE_ADMIN},
+    {"stats", board_stats, API_QUERY, ROLE_STAFF | ROLE_ADMIN | ROLE_SERVICE},
+    {NULL, NULL, 0, 0},
 };
 
 static void s_committed(void *ctx)
@@ -92,7 +92,13 @@ static void *s_start(daemon_t *d, char *err, size_t errlen)
         return NULL;
     }
     const config_t *cfg = sc->config;
+    const bus_curve_t *curve;
+    if (daemon_upstream_curve(d, "dispatch", &curve, err, errlen) < 0) {
+        s_stop(sc);
+        return NULL;
+    }
     follow_opts_t fo = {.upstream = "dispatch",
+                        .curve = curve,
                         .api_endpoint = cfg->dispatch.api,
                         .events_endpoint = cfg->dispatch.events,
                         .apply = award_apply,

@@ -1,6 +1,7 @@
 /*  harness: daemons as processes, JSON requests, replies by path. See
  *  harness.h. */
 #include "harness.h"
+#include "curve.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,8 +73,55 @@ void h_stack_write_config(h_stack_t *s)
                    "metrics = off\n\n",
                 all[i]->name, all[i]->api, all[i]->events, s->dir,
                 all[i]->name);
+    if (s->curve)
+        fprintf(f, "[security]\ncurve = on\nkeys = %s/keys\n\n", s->dir);
     fprintf(f, "%s\n", s->extra_config);
     fclose(f);
+}
+
+void h_stack_curve(h_stack_t *s)
+{
+    static const char *const keys[][2] = {
+        {"intake", "service"}, {"dispatch", "service"},
+        {"scoring", "service"}, {"admin", "admin"},
+        {"staff", "staff"},     {"app", "app"},
+        {"u1", "unit:U1"},      {"u2", "unit:U2"},
+        {"stranger", NULL},
+    };
+    char dir[300], path[320], err[256], pub[41];
+    snprintf(dir, sizeof dir, "%s/keys", s->dir);
+    if (mkdir(dir, 0700) < 0)
+        fail_msg("%s: %s", dir, strerror(errno));
+    snprintf(path, sizeof path, "%s/clients", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "# test clients\n");
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (curve_write_pair(dir, keys[i][0], pub, err, sizeof err) < 0)
+            fail_msg("keygen: %s", err);
+        if (keys[i][1])
+            fprintf(f, "%s %s %s\n", pub, keys[i][1], keys[i][0]);
+    }
+    fclose(f);
+    s->curve = 1;
+}
+
+client_t *h_client(h_daemon_t *d, const char *key, int timeout_ms)
+{
+    char err[256], path[320], server[41], pub[41], sec[41];
+    if (!key)
+        return client_new(d->api, timeout_ms, err, sizeof err);
+    snprintf(path, sizeof path, "%s/keys/%s.key", d->stack->dir, key);
+    if (curve_read_pair(path, pub, sec, err, sizeof err) < 0)
+        fail_msg("%s", err);
+    snprintf(path, sizeof path, "%s/keys/%s.pub", d->stack->dir, d->name);
+    if (curve_read_public(path, server, err, sizeof err) < 0)
+        fail_msg("%s", err);
+    bus_curve_t c = {.public_key = pub, .secret_key = sec,
+                     .server_key = server};
+    client_t *cl = client_new_curve(d->api, timeout_ms, &c, err, sizeof err);
+    if (!cl)
+        fail_msg("%s", err);
+    return cl;
 }
 
 static void s_dump_log(const h_daemon_t *d)
@@ -112,7 +161,7 @@ void h_daemon_start(h_daemon_t *d)
             fail_msg("juli-%s exited at start (status %d)", d->name,
                      status);
         }
-        client_t *c = client_new(d->api, 100, err, sizeof err);
+        client_t *c = h_client(d, d->stack->curve ? "admin" : NULL, 100);
         pack_t p;
         pack_init(&p);
         h_json(&p, "{\"type\":\"health\"}");
@@ -122,7 +171,8 @@ void h_daemon_start(h_daemon_t *d)
         pack_free(&p);
         client_destroy(&c);
         if (rc == 0) {
-            d->client = client_new(d->api, 10000, err, sizeof err);
+            d->client =
+                h_client(d, d->stack->curve ? "admin" : NULL, 10000);
             return;
         }
     }

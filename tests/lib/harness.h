@@ -29,12 +29,23 @@ typedef struct {
  * ports for all three, so each follows the others of its own stack. */
 struct h_stack {
     char dir[256];
+    int curve;               /* CURVE on, keys in DIR/keys (h_stack_curve) */
     char extra_config[4096]; /* appended to the generated juli.ini */
     h_daemon_t intake, dispatch, scoring;
 };
 
 /* A fresh state dir and free ports; nothing started. */
 void h_stack_init(h_stack_t *s);
+
+/* Turns CURVE on for the stack: key pairs in DIR/keys for the three
+ * daemons (role service) and for clients admin, staff, app, u1 (unit:U1),
+ * u2 (unit:U2), and stranger (in no clients file). Daemons started after
+ * this use CURVE, and their default clients the admin key. */
+void h_stack_curve(h_stack_t *s);
+
+/* A client of D presenting the key pair KEY (DIR/keys/KEY.key), or none
+ * when KEY is NULL. TIMEOUT_MS bounds each wait. */
+client_t *h_client(h_daemon_t *d, const char *key, int timeout_ms);
 
 /* Writes the stack's juli.ini (its three sections and extra_config). */
 void h_stack_write_config(h_stack_t *s);

@@ -1,0 +1,270 @@
+/*  End to end: CURVE with roles, refusals that change nothing, loopback
+ *  only without CURVE, and a flood that does not starve another client. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static h_stack_t s_stack;
+
+static int64_t s_last_seq(h_daemon_t *d)
+{
+    return h_int(h_call(d->client, "{\"type\":\"health\"}"), "last_seq");
+}
+
+/* The whole flow with CURVE on, each request from the role it belongs to;
+ * the task is left assigned to unit U1 for the refusal tests. */
+static int s_setup(void **state)
+{
+    (void)state;
+    h_stack_t *st = &s_stack;
+    h_stack_init(st);
+    h_stack_curve(st);
+    h_daemon_start(&st->intake);
+    h_daemon_start(&st->dispatch);
+    h_daemon_start(&st->scoring);
+    client_t *admin = st->intake.client;
+    h_expect_ok(h_call(admin, "{\"type\":\"grid.define\",\"id\":\"c\","
+                              "\"body\":{\"code\":\"HCZ\",\"name\":\"社区\","
+                              "\"kind\":\"community\"}}"));
+    h_expect_ok(h_call(admin, "{\"type\":\"grid.define\",\"id\":\"g\","
+                              "\"body\":{\"code\":\"G1\",\"name\":\"一格\","
+                              "\"kind\":\"grid\",\"parent\":\"HCZ\"}}"));
+    for (int i = 0; i < 200; i++) {
+        if (h_ok(h_call(st->dispatch.client,
+                        "{\"type\":\"staff.assign\",\"id\":\"s\",\"body\":{"
+                        "\"node\":\"G1\",\"role\":\"grid_leader\","
+                        "\"person\":{\"id\":\"p-xiao\",\"name\":\"肖\"}}}")))
+            break;
+        usleep(50000);
+    }
+    const char *units[] = {"U1", "U2"};
+    for (int i = 0; i < 2; i++)
+        h_expect_ok(h_call(st->dispatch.client,
+                           "{\"type\":\"unit.register\",\"id\":\"u%d\","
+                           "\"body\":{\"id\":\"%s\",\"name\":\"单位\","
+                           "\"kind\":\"unit\",\"categories\":[\"property\"]}}",
+                           i, units[i]));
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    (void)state;
+    h_stack_cleanup(&s_stack);
+    return 0;
+}
+
+static void test_flow_with_curve(void **state)
+{
+    (void)state;
+    h_stack_t *st = &s_stack;
+    client_t *app = h_client(&st->intake, "app", 5000);
+    const msgpack_object *r = h_call(
+        app, "{\"type\":\"request.submit\",\"id\":\"f1\",\"body\":{"
+             "\"text\":\"邻居噪音\",\"channel\":\"app\","
+             "\"category\":\"dispute\",\"location\":{\"grid\":\"G1\"}}}");
+    h_expect_ok(r);
+    char ref[32], task[32];
+    snprintf(ref, sizeof ref, "%s", h_str(r, "ref"));
+    snprintf(task, sizeof task, "T%s", ref + 1);
+    client_t *staff = h_client(&st->dispatch, "staff", 5000);
+    for (int i = 0; i < 200; i++) {
+        r = h_call(staff, "{\"type\":\"task.accept\",\"id\":\"f-a\","
+                          "\"body\":{\"task\":\"%s\",\"by\":\"p-xiao\"}}",
+                   task);
+        if (h_ok(r))
+            break;
+        usleep(50000);
+    }
+    h_expect_ok(r);
+    h_expect_ok(h_call(
+        staff, "{\"type\":\"task.resolve\",\"id\":\"f-r\",\"body\":{"
+               "\"task\":\"%s\",\"by\":\"p-xiao\",\"result\":\"好\","
+               "\"participants\":[{\"member\":\"m1\",\"hours\":1}],"
+               "\"difficulty\":1}}",
+        task));
+    h_expect_ok(h_call(staff, "{\"type\":\"followup.record\",\"id\":\"f-f\","
+                              "\"body\":{\"task\":\"%s\",\"by\":\"s\","
+                              "\"satisfaction\":\"satisfied\"}}",
+                       task));
+    /* Over CURVE, scoring followed dispatch (as a service) and awarded. */
+    client_t *sstaff = h_client(&st->scoring, "staff", 5000);
+    const char *points = "";
+    for (int i = 0; i < 200; i++) {
+        r = h_call(sstaff, "{\"type\":\"points.get\",\"body\":{"
+                           "\"member\":\"m1\"}}");
+        points = h_str(r, "points");
+        if (strcmp(points, "20") == 0)
+            break;
+        usleep(50000);
+    }
+    assert_string_equal(points, "20");
+    /* And the resident sees it closed, through intake following dispatch. */
+    for (int i = 0; i < 200; i++) {
+        r = h_call(app, "{\"type\":\"request.get\",\"body\":{\"ref\":\"%s\"}}",
+                   ref);
+        if (strcmp(h_str(r, "request.status"), "closed") == 0)
+            break;
+        usleep(50000);
+    }
+    assert_string_equal(h_str(r, "request.status"), "closed");
+    client_destroy(&app);
+    client_destroy(&staff);
+    client_destroy(&sstaff);
+}
+
+/* Without a key, or with one nobody listed, nothing gets through the
+ * handshake: no reply at all. */
+static void test_refused_at_handshake(void **state)
+{
+    (void)state;
+    h_stack_t *st = &s_stack;
+    const char *keys[] = {NULL, "stranger"};
+    for (int i = 0; i < 2; i++) {
+        client_t *c = h_client(&st->intake, keys[i], 500);
+        pack_t p;
+        pack_init(&p);
+        h_json(&p, "{\"type\":\"grid.define\",\"id\":\"x\",\"body\":{"
+                   "\"code\":\"EVIL\",\"name\":\"x\",\"kind\":\"community\"}}");
+        msgpack_object reply;
+        char err[128];
+        assert_int_equal(client_call(c, pack_data(&p), pack_size(&p), &reply,
+                                     err, sizeof err),
+                         -1);
+        assert_non_null(strstr(err, "no reply"));
+        pack_free(&p);
+        client_destroy(&c);
+    }
+}
+
+/* Roles: each refusal is forbidden and leaves every event log as it was. */
+static void test_roles(void **state)
+{
+    (void)state;
+    h_stack_t *st = &s_stack;
+    client_t *app = h_client(&st->dispatch, "app", 5000);
+    client_t *iapp = h_client(&st->intake, "app", 5000);
+    client_t *u1 = h_client(&st->dispatch, "u1", 5000);
+    client_t *u2 = h_client(&st->dispatch, "u2", 5000);
+    const msgpack_object *r = h_call(
+        iapp, "{\"type\":\"request.submit\",\"id\":\"r1\",\"body\":{"
+              "\"text\":\"电梯坏了\",\"channel\":\"app\","
+              "\"category\":\"property\",\"location\":{\"grid\":\"G1\"}}}");
+    h_expect_ok(r);
+    char task[32], req[96];
+    snprintf(task, sizeof task, "T%s", h_str(r, "ref") + 1);
+    snprintf(req, sizeof req,
+             "{\"type\":\"task.get\",\"body\":{\"task\":\"%s\"}}", task);
+    h_wait_str(&st->dispatch, req, "task.assignee.id", "U1");
+
+    int64_t seq[3] = {s_last_seq(&st->intake), s_last_seq(&st->dispatch),
+                      s_last_seq(&st->scoring)};
+    /* An app key sending staff and admin requests. */
+    h_expect_error(h_call(app, "{\"type\":\"staff.assign\",\"id\":\"e1\","
+                               "\"body\":{\"node\":\"G1\",\"role\":"
+                               "\"grid_leader\",\"person\":{\"id\":\"me\","
+                               "\"name\":\"我\"}}}"),
+                   "forbidden", NULL);
+    h_expect_error(h_call(app, "{\"type\":\"task.accept\",\"id\":\"e2\","
+                               "\"body\":{\"task\":\"%s\",\"by\":\"U1\"}}",
+                          task),
+                   "forbidden", NULL);
+    h_expect_error(h_call(iapp, "{\"type\":\"grid.define\",\"id\":\"e3\","
+                                "\"body\":{\"code\":\"X\",\"name\":\"x\","
+                                "\"kind\":\"community\"}}"),
+                   "forbidden", NULL);
+    h_expect_error(h_call(iapp, "{\"type\":\"events.since\",\"body\":{"
+                                "\"after\":0}}"),
+                   "forbidden", NULL);
+    /* Forbidden comes before invalid: a garbage body is not even read. */
+    h_expect_error(h_call(app, "{\"type\":\"unit.register\",\"id\":\"e4\","
+                               "\"body\":7}"),
+                   "forbidden", NULL);
+    /* A unit acting on another unit's task, even naming that unit. */
+    h_expect_error(h_call(u2, "{\"type\":\"task.accept\",\"id\":\"e5\","
+                              "\"body\":{\"task\":\"%s\",\"by\":\"U1\"}}",
+                          task),
+                   "forbidden", "assignee");
+    h_expect_error(h_call(u2, "{\"type\":\"task.get\",\"body\":{"
+                              "\"task\":\"%s\"}}",
+                          task),
+                   "forbidden", NULL);
+    r = h_call(u2, "{\"type\":\"tasks.list\"}");
+    assert_int_equal(h_get(r, "tasks")->via.array.size, 0);
+    /* A unit's own key: the body's by is not even believed. */
+    assert_int_equal(s_last_seq(&st->intake), seq[0]);
+    assert_int_equal(s_last_seq(&st->dispatch), seq[1]);
+    assert_int_equal(s_last_seq(&st->scoring), seq[2]);
+    r = h_call(u1, "{\"type\":\"task.accept\",\"id\":\"ok1\","
+                   "\"body\":{\"task\":\"%s\",\"by\":\"U2\"}}",
+               task);
+    h_expect_ok(r);
+    r = h_call(u1, "{\"type\":\"tasks.list\"}");
+    assert_int_equal(h_get(r, "tasks")->via.array.size, 1);
+    client_destroy(&app);
+    client_destroy(&iapp);
+    client_destroy(&u1);
+    client_destroy(&u2);
+}
+
+/* One client floods; another is still answered within a bound. */
+static void test_flood_does_not_starve(void **state)
+{
+    (void)state;
+    h_stack_t *st = &s_stack;
+    client_t *flood = h_client(&st->intake, "staff", 20000);
+    client_t *other = h_client(&st->intake, "app", 5000);
+    pack_t p;
+    pack_init(&p);
+    h_json(&p, "{\"type\":\"requests.list\",\"body\":{\"limit\":50}}");
+    for (int i = 0; i < 5000; i++)
+        if (client_send(flood, pack_data(&p), pack_size(&p)) < 0)
+            break;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    h_expect_ok(h_call(other, "{\"type\":\"health\"}"));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) +
+                  (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    /* A bound on fairness, far above a normal reply's milliseconds. */
+    assert_true(secs < 3.0);
+    pack_free(&p);
+    client_destroy(&flood);
+    client_destroy(&other);
+}
+
+/* Without CURVE, an endpoint open to the network is refused at start. */
+static void test_open_endpoint_refused(void **state)
+{
+    (void)state;
+    char out[1024], db[320], api[64];
+    snprintf(db, sizeof db, "%s/open.db", s_stack.dir);
+    snprintf(api, sizeof api, "tcp://0.0.0.0:%d", h_free_port());
+    const char *args[] = {"--api", api, "--metrics", "off", "--db", db, NULL};
+    assert_int_not_equal(h_run("intake", args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "refusing to bind"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_flow_with_curve),
+        cmocka_unit_test(test_refused_at_handshake),
+        cmocka_unit_test(test_roles),
+        cmocka_unit_test(test_flood_does_not_starve),
+        cmocka_unit_test(test_open_endpoint_refused),
+    };
+    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+}
