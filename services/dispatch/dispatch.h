@@ -119,6 +119,9 @@ struct dispatch {
 /* Schema steps (NULL-ended). */
 extern const char *const dispatch_migrations[];
 
+/* The requests the daemon answers, with who may send each (main.c). */
+extern const api_route_t dispatch_routes[];
+
 /* -- directory.c ----------------------------------------------------------- */
 
 int directory_prepare(dispatch_t *dp);

@@ -47,7 +47,7 @@ const char *const dispatch_migrations[] = {
     NULL,
 };
 
-static const api_route_t s_routes[] = {
+const api_route_t dispatch_routes[] = {
     {"staff.assign", directory_staff_assign, API_WRITE, ROLE_ADMIN},
     {"unit.register", directory_unit_register, API_WRITE, ROLE_ADMIN},
     {"staff.list", directory_staff_list, API_QUERY, ROLE_STAFF | ROLE_ADMIN},
@@ -186,7 +186,7 @@ static const daemon_spec_t s_spec = {
     .summary = "Dispatches residents' requests down the grid: tasks, "
                "deadlines, escalation, follow-up visits and the rates.",
     .migrations = dispatch_migrations,
-    .routes = s_routes,
+    .routes = dispatch_routes,
     .start = s_start,
     .stop = s_stop,
 };

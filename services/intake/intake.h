@@ -54,6 +54,9 @@ typedef struct {
 /* The schema steps, in order (NULL-ended). */
 extern const char *const intake_migrations[];
 
+/* The requests the daemon answers, with who may send each (main.c). */
+extern const api_route_t intake_routes[];
+
 /* Prepares grid.c's statements. Returns 0 or -1. */
 int grid_prepare(intake_t *in);
 

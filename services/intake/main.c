@@ -30,7 +30,7 @@ const char *const intake_migrations[] = {
     NULL,
 };
 
-static const api_route_t s_routes[] = {
+const api_route_t intake_routes[] = {
     {"grid.define", grid_define, API_WRITE, ROLE_ADMIN},
     {"request.submit", request_submit, API_WRITE, ROLE_APP | ROLE_STAFF | ROLE_ADMIN},
     {"request.classify", request_classify, API_WRITE, ROLE_STAFF | ROLE_ADMIN},
@@ -103,7 +103,7 @@ static const daemon_spec_t s_spec = {
     .summary = "Takes residents' requests, keeps the grid tree, and answers "
                "for each request's status.",
     .migrations = intake_migrations,
-    .routes = s_routes,
+    .routes = intake_routes,
     .start = s_start,
     .stop = s_stop,
 };

@@ -34,7 +34,7 @@ const char *const scoring_migrations[] = {
     NULL,
 };
 
-static const api_route_t s_routes[] = {
+const api_route_t scoring_routes[] = {
     {"member.register", board_member_register, API_WRITE, ROLE_ADMIN},
     {"volunteer.log", award_volunteer, API_WRITE, ROLE_STAFF | ROLE_ADMIN},
     {"points.adjust", award_adjust, API_WRITE, ROLE_ADMIN},
@@ -118,7 +118,7 @@ static const daemon_spec_t s_spec = {
     .summary = "Keeps party members' service points in an append-only "
                "ledger and rates members, groups and branches with stars.",
     .migrations = scoring_migrations,
-    .routes = s_routes,
+    .routes = scoring_routes,
     .start = s_start,
     .stop = s_stop,
 };

@@ -43,6 +43,9 @@ typedef struct {
 
 extern const char *const scoring_migrations[];
 
+/* The requests the daemon answers, with who may send each (main.c). */
+extern const api_route_t scoring_routes[];
+
 /* -- points.c -------------------------------------------------------------- */
 
 /* What one participant of a closed task earns, rounded once, half away
