@@ -42,7 +42,7 @@ struct follow {
 
 uint64_t follow_cursor(const follow_t *self)
 {
-    return self->cursor;
+    return self ? self->cursor : 0;
 }
 
 static void s_fetch(follow_t *self)

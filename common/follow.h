@@ -67,7 +67,7 @@ follow_t *follow_new(uv_loop_t *loop, bus_t *bus, store_t *store,
  * *SELF_P is set to NULL. */
 void follow_destroy(follow_t **self_p);
 
-/* The seq of the last event applied. */
+/* The seq of the last event applied (0 for a NULL follower). */
 uint64_t follow_cursor(const follow_t *self);
 
 #endif

@@ -51,7 +51,8 @@ static void s_on_timer(uv_timer_t *t)
         rc = task_deadline_passed(dp, ids[i], now);
         store_savepoint_end(dp->store, rc >= 0);
     }
-    if (n && store_commit(dp->store) == 0 && daemon_api(dp->daemon))
+    if (n && store_commit(dp->store) == 0 && dp->daemon &&
+        daemon_api(dp->daemon))
         api_publish_committed(daemon_api(dp->daemon));
     if (n == DEADLINE_BATCH)
         s_arm_at(dp, (int64_t)now); /* more are due: go on next turn */

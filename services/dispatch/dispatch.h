@@ -101,6 +101,7 @@ struct dispatch {
     int64_t deadline_armed; /* Unix ms the timer is set for, 0 if idle */
     pack_t data;            /* an event's data, reused */
     pack_t scratch;
+    metrics_t *metrics;     /* the registry (NULL: none, as when fuzzed) */
     metric_t *breaches;     /* deadlines passed at the top of the chain */
     /* directory.c */
     sqlite3_stmt *node_put, *node_get, *staff_put, *staff_get, *unit_put,

@@ -103,8 +103,7 @@ static void s_open_task(const char *key, int64_t n, void *arg)
         char labels[160];
         snprintf(labels, sizeof labels, "grid=\"%.*s\",status=\"%s\"",
                  (int)(dot - key - 5), key + 5, open[i]);
-        metric_set(metrics_gauge(daemon_metrics(dp->daemon),
-                                 "juli_tasks_open",
+        metric_set(metrics_gauge(dp->metrics, "juli_tasks_open",
                                  "Tasks not yet closed, by grid and state.",
                                  labels),
                    (double)n);
@@ -131,8 +130,9 @@ static void *s_start(daemon_t *d, char *err, size_t errlen)
     pack_init(&dp->scratch);
     uv_timer_init(daemon_loop(d), &dp->deadline_timer);
     dp->deadline_timer.data = dp;
+    dp->metrics = daemon_metrics(d);
     dp->breaches = metrics_counter(
-        daemon_metrics(d), "juli_deadline_breaches_total",
+        dp->metrics, "juli_deadline_breaches_total",
         "Deadlines passed with nobody above to escalate to.", NULL);
     if (directory_prepare(dp) < 0 || task_prepare(dp) < 0 ||
         query_prepare(dp) < 0 ||

@@ -346,12 +346,12 @@ static int s_pass(dispatch_t *dp, task_t *t, const char *reason,
         char labels[64];
         snprintf(labels, sizeof labels, "level=\"%s\",reason=\"%s\"",
                  route_level(&next), reason);
-        metric_add(metrics_counter(daemon_metrics(dp->daemon),
-                                   "juli_escalations_total",
-                                   "Tasks escalated, by the level they went "
-                                   "to and why.",
-                                   labels),
-                   1);
+        if (dp->metrics)
+            metric_add(metrics_counter(dp->metrics, "juli_escalations_total",
+                                       "Tasks escalated, by the level they "
+                                       "went to and why.",
+                                       labels),
+                       1);
     }
     return 1;
 }
