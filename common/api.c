@@ -173,7 +173,8 @@ static void s_queue(api_t *self, const zmq_msg_t *routing, int delimiter,
         memcpy(o->id, id.ptr, id.len);
 }
 
-static void s_count(api_t *self, const api_route_t *route, const char *result)
+static void s_count(api_t *self, const api_route_t *route, const char *result,
+                    double n)
 {
     if (!self->metrics)
         return;
@@ -183,7 +184,7 @@ static void s_count(api_t *self, const api_route_t *route, const char *result)
     metric_add(metrics_counter(self->metrics, "juli_requests_total",
                                "Requests answered, by type and result.",
                                labels),
-               1);
+               n);
 }
 
 /* -- the built-in requests ------------------------------------------------- */
@@ -400,7 +401,7 @@ static api_status_t s_run(api_t *self, const void *bytes, size_t size,
     if (!packed)
         s_pack_reply(self, st, req.id, &req, self->detail);
     *id = req.id;
-    s_count(self, *route, s_status_names[st]);
+    s_count(self, *route, s_status_names[st], 1);
     return st;
 }
 
@@ -585,6 +586,11 @@ metrics:
                                           "juli_events_published_total",
                                           "Events sent on the PUB socket.",
                                           NULL);
+        /* Every type's ok series from 0, so rate() sees the first one. */
+        const api_route_t *tables[] = {s_builtin, opts->routes};
+        for (int t = 0; t < 2; t++)
+            for (const api_route_t *r = tables[t]; r->type; r++)
+                s_count(self, r, "ok", 0);
     }
     return self;
 fail:

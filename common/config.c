@@ -201,6 +201,7 @@ typedef struct {
     char where[160];  /* "[section] key" of the line refused */
     char reason[160]; /* why the handler refused it */
     char kw_section[64]; /* the section whose keywords are being read */
+    int client_key;      /* the file names [security] client_key */
 } s_reader_t;
 
 static int s_fail(s_reader_t *r, const char *fmt, ...)
@@ -431,6 +432,7 @@ static int s_security_key(s_reader_t *r, const char *key, const char *v)
     } else if (strcmp(key, "client_key") == 0) {
         if (!*v || s_copy(c->client_key, sizeof c->client_key, v) < 0)
             return s_fail(r, "empty or too long");
+        r->client_key = 1;
     } else
         return s_fail(r, "unknown key");
     return 1;
@@ -527,6 +529,9 @@ int config_load(config_t *self, const char *path, char *err, size_t errlen)
             snprintf(err, errlen, "%s:%d: syntax error", path, line);
         return -1;
     }
+    if (!r.client_key) /* the admin key of the keys directory */
+        snprintf(self->client_key, sizeof self->client_key,
+                 "%.480s/admin.key", self->keys);
     if (self->clock_start[0] && !self->clock_epoch) {
         snprintf(err, errlen, "%s: [clock] start needs epoch (the real Unix "
                               "ms every process counts from)",

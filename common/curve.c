@@ -75,7 +75,8 @@ static int s_read_lines(const char *path, char lines[2][41], int want,
     int n = 0;
     while (n < want && fgets(buf, sizeof buf, f)) {
         buf[strcspn(buf, " \t\r\n")] = '\0';
-        if (!buf[0] || buf[0] == '#')
+        /* '#' is a Z85 digit too: a comment is a '#' line that is no key. */
+        if (!buf[0] || (buf[0] == '#' && !s_key_ok(buf)))
             continue;
         snprintf(lines[n], 41, "%.40s", buf);
         if (!s_key_ok(lines[n])) {
@@ -162,8 +163,9 @@ static int s_load_clients(curve_t *self, char *err, size_t errlen)
     while (self->clients && fgets(line, sizeof line, f)) {
         n++;
         char key[64] = "", role[128] = "";
-        if (sscanf(line, " %63s %127s", key, role) < 1 || key[0] == '#')
-            continue;
+        if (sscanf(line, " %63s %127s", key, role) < 1 ||
+            (key[0] == '#' && !s_key_ok(key)))
+            continue; /* blank, or a comment ('#' is a Z85 digit too) */
         if (!s_key_ok(key) || !curve_role_valid(role) ||
             self->nclients == CURVE_MAX_CLIENTS) {
             snprintf(err, errlen,

@@ -185,6 +185,11 @@ static void s_on_signal(uv_signal_t *h, int signum)
     uv_close((uv_handle_t *)&d->sigterm, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
     uv_close((uv_handle_t *)&d->sighup, NULL);
+    /* Closing a signal handle restores the default action: a second
+     * Ctrl-C or SIGTERM must not kill a daemon that is already stopping. */
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
     uv_close((uv_handle_t *)&d->checkpoint, NULL);
     notify_destroy(&d->notify);
     if (d->ctx) {

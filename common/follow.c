@@ -268,8 +268,13 @@ follow_t *follow_new(uv_loop_t *loop, bus_t *bus, store_t *store,
                     errlen);
     if (!self->dealer)
         goto fail;
-    int on = 1;
+    /* Nothing queued to an upstream is worth waiting for at shutdown. */
+    int on = 1, linger = 0;
     zmq_setsockopt(bus_zsocket(self->dealer), ZMQ_IMMEDIATE, &on, sizeof on);
+    zmq_setsockopt(bus_zsocket(self->dealer), ZMQ_LINGER, &linger,
+                   sizeof linger);
+    zmq_setsockopt(bus_zsocket(self->sub), ZMQ_LINGER, &linger,
+                   sizeof linger);
     if (bus_start(self->sub, s_on_sub, s_on_sub_batch, self) < 0 ||
         bus_start(self->dealer, s_on_page, NULL, self) < 0) {
         snprintf(err, errlen, "follow %s: cannot watch the sockets",

@@ -245,6 +245,23 @@ static void test_flood_does_not_starve(void **state)
     client_destroy(&other);
 }
 
+/* julictl presents the configured client key (admin by default). */
+static void test_julictl_with_curve(void **state)
+{
+    (void)state;
+    char cmd[600], out[512] = "";
+    const char *bin = getenv("JULI_BIN");
+    snprintf(cmd, sizeof cmd, "%s/julictl -c %s/juli.ini health dispatch 2>&1",
+             bin && *bin ? bin : "bin", s_stack.dir);
+    FILE *p = popen(cmd, "r");
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int rc = pclose(p);
+    if (rc != 0)
+        fail_msg("julictl: %s", out);
+    assert_non_null(strstr(out, "dispatch"));
+}
+
 /* Without CURVE, an endpoint open to the network is refused at start. */
 static void test_open_endpoint_refused(void **state)
 {
@@ -264,6 +281,7 @@ int main(void)
         cmocka_unit_test(test_refused_at_handshake),
         cmocka_unit_test(test_roles),
         cmocka_unit_test(test_flood_does_not_starve),
+        cmocka_unit_test(test_julictl_with_curve),
         cmocka_unit_test(test_open_endpoint_refused),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);

@@ -40,10 +40,11 @@ int grid_prepare(intake_t *in)
     return in->node_get && in->node_put ? 0 : -1;
 }
 
-/* Looks up CODE. Returns 1 with its kind and parent (PARENT gets "" for a
- * community), 0 when unknown, -1 on a store error. */
+/* Looks up CODE. Returns 1 with its kind, parent (PARENT gets "" for a
+ * community) and, when NAME is not NULL, its name; 0 when unknown, -1 on
+ * a store error. */
 static int s_node(intake_t *in, const char *code, size_t len, int *kind,
-                  char parent[65])
+                  char parent[65], char name[256])
 {
     sqlite3_stmt *st = in->node_get;
     sqlite3_bind_text(st, 1, code, (int)len, SQLITE_STATIC);
@@ -52,6 +53,8 @@ static int s_node(intake_t *in, const char *code, size_t len, int *kind,
         *kind = sqlite3_column_int(st, 1);
         const char *p = (const char *)sqlite3_column_text(st, 2);
         snprintf(parent, 65, "%s", p ? p : "");
+        if (name)
+            snprintf(name, 256, "%s", sqlite3_column_text(st, 0));
         store_reset(st);
     }
     return rc;
@@ -79,7 +82,7 @@ api_status_t grid_define(api_req_t *req, void *ctx)
         int pkind;
         if (!parent.ptr)
             return api_fail(req, API_INVALID, "body.parent: missing");
-        int rc = s_node(in, parent.ptr, parent.len, &pkind, grand);
+        int rc = s_node(in, parent.ptr, parent.len, &pkind, grand, NULL);
         if (rc < 0)
             return api_fail(req, API_UNAVAILABLE, "store: cannot read");
         if (rc == 0)
@@ -91,8 +94,9 @@ api_status_t grid_define(api_req_t *req, void *ctx)
                             grid_kind_names[kind],
                             grid_kind_names[kind - 1]);
     }
-    char old_parent[65];
-    int old_kind, rc = s_node(in, code.ptr, code.len, &old_kind, old_parent);
+    char old_parent[65], old_name[256];
+    int old_kind, rc = s_node(in, code.ptr, code.len, &old_kind, old_parent,
+                              old_name);
     if (rc < 0)
         return api_fail(req, API_UNAVAILABLE, "store: cannot read");
     if (rc == 1 &&
@@ -102,6 +106,13 @@ api_status_t grid_define(api_req_t *req, void *ctx)
                         "body.code: already a %s under '%s'",
                         grid_kind_names[old_kind], old_parent);
     int existed = rc == 1;
+    if (existed && field_str_eq(name, old_name)) {
+        /* Nothing changes: no event. */
+        pack_t *r = api_reply(req, 2);
+        pack_kfield(r, "code", code);
+        pack_kbool(r, "renamed", 0);
+        return API_OK;
+    }
 
     sqlite3_stmt *st = in->node_put;
     sqlite3_bind_text(st, 1, code.ptr, (int)code.len, SQLITE_STATIC);
@@ -162,7 +173,7 @@ api_status_t grid_resolve(intake_t *in, const field_map_t *loc,
     snprintf(code, sizeof code, "%.*s", (int)given[from].len,
              given[from].ptr);
     for (int k = from; k >= KIND_COMMUNITY; k--) {
-        int kind, rc = s_node(in, code, strlen(code), &kind, parent);
+        int kind, rc = s_node(in, code, strlen(code), &kind, parent, NULL);
         if (rc < 0)
             return API_UNAVAILABLE;
         if (rc == 0) {

@@ -29,6 +29,12 @@ void body_uint(body_t *b, const char *key, uint64_t v)
     b->n++;
 }
 
+void body_int(body_t *b, const char *key, int64_t v)
+{
+    pack_kint(&b->pack, key, v);
+    b->n++;
+}
+
 void body_bool(body_t *b, const char *key, int v)
 {
     pack_kbool(&b->pack, key, v);

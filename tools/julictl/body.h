@@ -31,6 +31,9 @@ void body_str(body_t *b, const char *key, const char *val);
 /* Adds KEY with the integer V. */
 void body_uint(body_t *b, const char *key, uint64_t v);
 
+/* Adds KEY with the signed integer V. */
+void body_int(body_t *b, const char *key, int64_t v);
+
 /* Adds KEY with the boolean V. */
 void body_bool(body_t *b, const char *key, int v);
 

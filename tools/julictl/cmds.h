@@ -8,6 +8,11 @@
  *  dispatch_cmds.c dispatch's requests: staff, unit register, units,
  *                  tasks, task, accept, decline, escalate, resolve,
  *                  followup, reopen, rates
+ *  scoring_cmds.c  scoring's requests: member register, points, ledger,
+ *                  leaderboard, ratings, volunteer, adjust, verify
+ *  backup.c        backup: the daemons' stores, copied while they run
+ *  import.c        import: a community from CSV files, idempotently
+ *  keygen.c        keygen: CURVE key pairs and the clients file
  */
 #ifndef JULICTL_CMDS_H
 #define JULICTL_CMDS_H
@@ -21,5 +26,8 @@ extern const ctl_cmd_t cmd_grid, cmd_submit, cmd_get, cmd_list,
 extern const ctl_cmd_t cmd_staff, cmd_unit, cmd_units, cmd_tasks, cmd_task,
     cmd_accept, cmd_decline, cmd_escalate, cmd_resolve, cmd_followup,
     cmd_reopen, cmd_rates;
+extern const ctl_cmd_t cmd_member, cmd_points, cmd_ledger, cmd_leaderboard,
+    cmd_ratings, cmd_volunteer, cmd_adjust, cmd_verify;
+extern const ctl_cmd_t cmd_backup, cmd_import, cmd_keygen;
 
 #endif

@@ -7,6 +7,8 @@
  *     with a broken config file, and read at most once.
  *  3. One client at a time: a command that talks to another daemon closes
  *     the first connection.
+ *  4. ctl_send and ctl_recv are ctl_call's two halves, for a command that
+ *     keeps many requests in flight on that connection (import).
  */
 #include "ctl.h"
 
@@ -18,8 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
+#include "curve.h"
 #include "json.h"
+#include "period.h"
 #include "show.h"
 
 /* Global options: values past any command's own (which start at 256). */
@@ -222,20 +227,54 @@ static int s_config(ctl_t *ctl)
         fprintf(stderr, "julictl: %s\n", err);
         return CTL_EXIT_USAGE;
     }
+    /* Times are shown in the community's zone, as the daemons count. */
+    if (period_set_zone(ctl->config->timezone) < 0)
+        fprintf(stderr, "julictl: unknown zone %s: local times shown\n",
+                ctl->config->timezone);
+    return 0;
+}
+
+int ctl_curve(ctl_t *ctl, const char *daemon, const bus_curve_t **out)
+{
+    *out = NULL;
+    int rc = s_config(ctl);
+    if (rc || !ctl->config->curve)
+        return rc;
+    char path[600], err[700];
+    snprintf(path, sizeof path, "%s/%s.pub", ctl->config->keys, daemon);
+    if (curve_read_pair(ctl->config->client_key, ctl->curve_keys[0],
+                        ctl->curve_keys[1], err, sizeof err) < 0 ||
+        curve_read_public(path, ctl->curve_keys[2], err, sizeof err) < 0) {
+        fprintf(stderr, "julictl: CURVE: %s\n", err);
+        return CTL_EXIT_USAGE;
+    }
+    ctl->curve = (bus_curve_t){.public_key = ctl->curve_keys[0],
+                               .secret_key = ctl->curve_keys[1],
+                               .server_key = ctl->curve_keys[2]};
+    *out = &ctl->curve;
+    return 0;
+}
+
+int ctl_daemon_config(ctl_t *ctl, const char *daemon,
+                      const config_daemon_t **out)
+{
+    int rc = s_config(ctl);
+    if (rc)
+        return rc;
+    if (!(*out = config_daemon(ctl->config, daemon))) {
+        fprintf(stderr, "julictl: no daemon called %s\n", daemon);
+        return CTL_EXIT_USAGE;
+    }
     return 0;
 }
 
 int ctl_endpoints(ctl_t *ctl, const char *daemon, const char **api,
                   const char **events)
 {
-    int rc = s_config(ctl);
+    const config_daemon_t *d;
+    int rc = ctl_daemon_config(ctl, daemon, &d);
     if (rc)
         return rc;
-    config_daemon_t *d = config_daemon(ctl->config, daemon);
-    if (!d) {
-        fprintf(stderr, "julictl: no daemon called %s\n", daemon);
-        return CTL_EXIT_USAGE;
-    }
     if (api)
         *api = ctl->api ? ctl->api : d->api;
     if (events)
@@ -306,8 +345,12 @@ static int s_connect(ctl_t *ctl, const char *daemon)
         return rc;
     snprintf(ctl->daemon, sizeof ctl->daemon, "%s", daemon);
     snprintf(ctl->endpoint, sizeof ctl->endpoint, "%s", api);
+    const bus_curve_t *curve;
+    if ((rc = ctl_curve(ctl, daemon, &curve)))
+        return rc;
     char err[512];
-    ctl->client = client_new(api, ctl->timeout_ms, err, sizeof err);
+    ctl->client =
+        client_new_curve(api, ctl->timeout_ms, curve, err, sizeof err);
     if (!ctl->client) { /* nearly always an endpoint that does not parse */
         fprintf(stderr, "julictl: %s\n", err);
         return CTL_EXIT_USAGE;
@@ -334,18 +377,12 @@ static int s_refused(ctl_t *ctl, const msgpack_object *r)
     return CTL_EXIT_FAILED;
 }
 
-int ctl_call(ctl_t *ctl, const char *daemon, const char *type,
-             const char *id, const body_t *body, msgpack_object *reply)
+int ctl_send(ctl_t *ctl, const char *daemon, const char *type,
+             const char *id, const body_t *body)
 {
-    char fresh[CTL_ID_SIZE];
     int rc = s_connect(ctl, daemon);
     if (rc)
         return rc;
-    if (!id) {
-        if ((rc = ctl_id(ctl, NULL, fresh)))
-            return rc;
-        id = fresh;
-    }
     pack_t *p = &ctl->frame;
     pack_reset(p);
     pack_map(p, 3);
@@ -353,34 +390,62 @@ int ctl_call(ctl_t *ctl, const char *daemon, const char *type,
     pack_kstr(p, "id", id);
     pack_str(p, "body");
     body_pack(body, p);
-
-    char err[512];
     if (client_send(ctl->client, pack_data(p), pack_size(p)) < 0) {
         if (!ctl->quiet)
             fprintf(stderr, "julictl: cannot send to %s: %s\n",
                     ctl->endpoint, strerror(errno));
         return CTL_EXIT_NO_REPLY;
     }
-    for (;;) {
-        if (client_recv(ctl->client, reply, err, sizeof err) < 0) {
-            /* client.h tells a timeout from a bad frame only by its
-             * message. */
-            int timeout = strcmp(err, "no reply in time") == 0;
-            if (!ctl->quiet && timeout)
-                fprintf(stderr, "julictl: no reply from %s in %d ms\n",
-                        ctl->endpoint, ctl->timeout_ms);
-            else if (!ctl->quiet)
-                fprintf(stderr, "julictl: bad reply from %s: %s\n",
-                        ctl->endpoint, err);
-            return timeout ? CTL_EXIT_NO_REPLY : CTL_EXIT_FAILED;
-        }
-        if (s_ours(reply, id))
-            break; /* else a late reply to an earlier request */
-    }
+    return 0;
+}
+
+int ctl_recv(ctl_t *ctl, msgpack_object *reply)
+{
+    char err[512];
+    if (client_recv(ctl->client, reply, err, sizeof err) == 0)
+        return 0;
+    /* client.h tells a timeout from a bad frame only by its message. */
+    int timeout = strcmp(err, "no reply in time") == 0;
+    if (!ctl->quiet && timeout)
+        fprintf(stderr, "julictl: no reply from %s in %d ms\n",
+                ctl->endpoint, ctl->timeout_ms);
+    else if (!ctl->quiet)
+        fprintf(stderr, "julictl: bad reply from %s: %s\n", ctl->endpoint,
+                err);
+    return timeout ? CTL_EXIT_NO_REPLY : CTL_EXIT_FAILED;
+}
+
+int ctl_ok(const msgpack_object *reply)
+{
     const msgpack_object *ok = show_get(reply, "ok");
-    if (!ok || ok->type != MSGPACK_OBJECT_BOOLEAN || !ok->via.boolean)
-        return s_refused(ctl, reply);
-    return CTL_EXIT_OK;
+    return ok && ok->type == MSGPACK_OBJECT_BOOLEAN && ok->via.boolean;
+}
+
+int ctl_call(ctl_t *ctl, const char *daemon, const char *type,
+             const char *id, const body_t *body, msgpack_object *reply)
+{
+    char fresh[CTL_ID_SIZE];
+    int rc;
+    if (!id) {
+        if ((rc = ctl_id(ctl, NULL, fresh)))
+            return rc;
+        id = fresh;
+    }
+    if ((rc = ctl_send(ctl, daemon, type, id, body)))
+        return rc;
+    do { /* skipping late replies to earlier requests */
+        if ((rc = ctl_recv(ctl, reply)))
+            return rc;
+    } while (!s_ours(reply, id));
+    return ctl_ok(reply) ? CTL_EXIT_OK : s_refused(ctl, reply);
+}
+
+int ctl_write(ctl_t *ctl, const char *daemon, const char *type,
+              const char *given, const body_t *body, char id[CTL_ID_SIZE],
+              msgpack_object *reply)
+{
+    int rc = ctl_id(ctl, given, id);
+    return rc ? rc : ctl_call(ctl, daemon, type, id, body, reply);
 }
 
 int ctl_query(ctl_t *ctl, const char *daemon, const char *type,
@@ -401,21 +466,27 @@ int ctl_query_arg(ctl_t *ctl, int argc, char **argv, const char *daemon,
                   void (*print)(const msgpack_object *reply))
 {
     static const struct option none[] = {CTL_ARGS_END};
-    char what[16];
-    size_t i = 0;
-    for (; key[i] && i + 1 < sizeof what; i++)
+    return ctl_query_opts(ctl, argc, argv, none, daemon, type, key, print);
+}
+
+int ctl_query_opts(ctl_t *ctl, int argc, char **argv,
+                   const struct option *opts, const char *daemon,
+                   const char *type, const char *key,
+                   void (*print)(const msgpack_object *reply))
+{
+    char what[16] = "";
+    for (size_t i = 0; key && key[i] && i + 1 < sizeof what; i++) {
         what[i] = (char)toupper((unsigned char)key[i]);
-    what[i] = '\0';
-    int c = ctl_getopt(ctl, argc, argv, none);
-    if (c != CTL_OPT_END)
-        return ctl_opt_exit(c);
-    int rc = ctl_positionals(ctl, argc, argv, 1, 1, what);
-    if (rc)
-        return rc;
+        what[i + 1] = '\0';
+    }
     body_t body;
     body_init(&body);
-    body_str(&body, key, argv[optind]);
-    rc = ctl_query(ctl, daemon, type, &body, print);
+    int rc = ctl_opts_body(ctl, argc, argv, opts, &body);
+    if (rc == CTL_OPT_END &&
+        !(rc = ctl_positionals(ctl, argc, argv, !!key, !!key, what))) {
+        body_str(&body, key, key ? argv[optind] : NULL);
+        rc = ctl_query(ctl, daemon, type, &body, print);
+    }
     body_free(&body);
     return rc;
 }
@@ -432,6 +503,29 @@ int ctl_done(ctl_t *ctl, const msgpack_object *reply, const char *key,
         snprintf(status, sizeof status, "done");
     printf("%s %s (id %s)\n", what, status, id);
     return CTL_EXIT_OK;
+}
+
+/* -- progress -------------------------------------------------------------- */
+
+void ctl_progress(ctl_t *ctl, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctl->progress, sizeof ctl->progress, fmt, ap);
+    va_end(ap);
+    if (isatty(STDERR_FILENO)) /* "\033[K": the rest of an older line */
+        fprintf(stderr, "\r%s\033[K", ctl->progress);
+}
+
+void ctl_progress_done(ctl_t *ctl)
+{
+    if (!ctl->progress[0])
+        return;
+    if (isatty(STDERR_FILENO))
+        fprintf(stderr, "\r%s\033[K\n", ctl->progress);
+    else
+        fprintf(stderr, "%s\n", ctl->progress);
+    ctl->progress[0] = '\0';
 }
 
 int ctl_print_json(const msgpack_object *reply)

@@ -48,6 +48,10 @@ enum { CTL_OPT_END = -1, CTL_OPT_HELP = -2, CTL_OPT_BAD = -3 };
     "\nGlobal options (before or after the command): -c FILE, --api "      \
     "ENDPOINT,\n--json, --timeout MS; see 'julictl --help'.\n"
 
+/* The --id line of a write's --help. */
+#define CTL_HELP_ID                                                         \
+    "  --id KEY   the idempotency key (default: a fresh one, printed)\n"
+
 #define CTL_TIMEOUT_DEFAULT 5000
 #define CTL_ID_SIZE         65 /* an idempotency key: 1..64 bytes + NUL */
 
@@ -78,8 +82,16 @@ struct ctl {
     char daemon[16];
     char endpoint[256];
     pack_t frame;         /* the request being sent */
+    char curve_keys[3][41]; /* CURVE: own public, secret; the daemon's */
+    bus_curve_t curve;
     struct option longopts[40];
+    char progress[256];   /* the progress line shown, "" when none */
 };
+
+/* The CURVE options for talking to DAEMON when the config turns CURVE on
+ * ([security] curve, keys, client_key), else NULL, into *OUT (valid until
+ * the next call). Returns 0, or an exit code after saying why. */
+int ctl_curve(ctl_t *ctl, const char *daemon, const bus_curve_t **out);
 
 /* Sets CTL to its defaults. */
 void ctl_init(ctl_t *ctl);
@@ -141,6 +153,12 @@ const char *ctl_daemon_arg(ctl_t *ctl, int argc, char **argv, int *i);
 int ctl_endpoints(ctl_t *ctl, const char *daemon, const char **api,
                   const char **events);
 
+/* The config's section of DAEMON (its endpoints and db file) in *OUT,
+ * owned by CTL. Returns 0, or an exit code after saying why (an
+ * unreadable config file). */
+int ctl_daemon_config(ctl_t *ctl, const char *daemon,
+                      const config_daemon_t **out);
+
 /* Writes the idempotency key of a write to ID: GIVEN (--id) when not
  * NULL, else "ctl-" and 16 random hex digits. Returns 0, or an exit code
  * after saying why. */
@@ -156,6 +174,29 @@ int ctl_id(ctl_t *ctl, const char *given, char id[CTL_ID_SIZE]);
 int ctl_call(ctl_t *ctl, const char *daemon, const char *type,
              const char *id, const body_t *body, msgpack_object *reply);
 
+/* ctl_call of the write TYPE under the idempotency key GIVEN (--id), or a
+ * fresh one; the key used is written to ID. Returns the exit code; on 0
+ * the reply is in *REPLY. */
+int ctl_write(ctl_t *ctl, const char *daemon, const char *type,
+              const char *given, const body_t *body, char id[CTL_ID_SIZE],
+              msgpack_object *reply);
+
+/* The two halves of ctl_call, for a command that keeps many requests in
+ * flight on the one connection and matches replies by id itself.
+ * ctl_send sends {type: TYPE, id: ID, body: BODY} to DAEMON (connecting
+ * first when the client talks to another daemon, which drops whatever
+ * was in flight there). ctl_recv waits for the next reply, whatever
+ * request it answers, and decodes it into *REPLY (valid until the next
+ * ctl_recv or ctl_call). Both return 0, or the exit code after saying why
+ * on stderr: CTL_EXIT_NO_REPLY (cannot send, or nothing in time),
+ * CTL_EXIT_FAILED (a reply that does not decode). */
+int ctl_send(ctl_t *ctl, const char *daemon, const char *type,
+             const char *id, const body_t *body);
+int ctl_recv(ctl_t *ctl, msgpack_object *reply);
+
+/* True when REPLY says ok: true. */
+int ctl_ok(const msgpack_object *reply);
+
 /* Sends the query TYPE with BODY to DAEMON and prints the reply: as JSON
  * with --json, else with PRINT. Returns the exit code. */
 int ctl_query(ctl_t *ctl, const char *daemon, const char *type,
@@ -169,11 +210,29 @@ int ctl_query_arg(ctl_t *ctl, int argc, char **argv, const char *daemon,
                   const char *type, const char *key,
                   void (*print)(const msgpack_object *reply));
 
+/* ctl_query_arg with the command's options OPTS too, each added to the
+ * body as ctl_opts_body does; KEY NULL for no positional argument at
+ * all. Returns the exit code. */
+int ctl_query_opts(ctl_t *ctl, int argc, char **argv,
+                   const struct option *opts, const char *daemon,
+                   const char *type, const char *key,
+                   void (*print)(const msgpack_object *reply));
+
 /* Prints the reply to a write: as JSON with --json, else "<KEY's value>
  * <status> (id ID)", status "done" when the reply has none. Returns the
  * exit code. */
 int ctl_done(ctl_t *ctl, const msgpack_object *reply, const char *key,
              const char *id);
+
+/* Shows the progress line printf FMT makes on stderr: on a terminal each
+ * call rewrites the line in place; elsewhere (a log) nothing shows until
+ * ctl_progress_done. */
+void ctl_progress(ctl_t *ctl, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Ends the progress line: its last state stays on stderr, on a line of
+ * its own. Nothing when there is none. */
+void ctl_progress_done(ctl_t *ctl);
 
 /* Prints REPLY as one JSON line on stdout. Returns CTL_EXIT_OK, or
  * CTL_EXIT_FAILED when stdout fails. */

@@ -50,27 +50,13 @@ enum {
     O_PERIOD,
 };
 
-#define HELP_ID                                                             \
-    "  --id KEY   the idempotency key (default: a fresh one, printed)\n"
-
-/* Sends the write TYPE with BODY under the idempotency key GIVEN (--id),
- * or a fresh one, and writes the key used to ID. Returns the exit code;
- * on 0 the reply is in *REPLY. */
-static int s_write(ctl_t *ctl, const char *type, const char *given,
-                   const body_t *body, char id[CTL_ID_SIZE],
-                   msgpack_object *reply)
-{
-    int rc = ctl_id(ctl, given, id);
-    return rc ? rc : ctl_call(ctl, DAEMON, type, id, body, reply);
-}
-
-/* s_write of a task's move, printed as "T00000001 accepted (id KEY)". */
+/* ctl_write of a task's move, printed as "T00000001 accepted (id KEY)". */
 static int s_move(ctl_t *ctl, const char *type, const char *given,
                   const body_t *body)
 {
     char id[CTL_ID_SIZE];
     msgpack_object reply;
-    int rc = s_write(ctl, type, given, body, id, &reply);
+    int rc = ctl_write(ctl, DAEMON, type, given, body, id, &reply);
     return rc ? rc : ctl_done(ctl, &reply, "task", id);
 }
 
@@ -108,7 +94,8 @@ static int s_staff_assign(ctl_t *ctl, int argc, char **argv,
     body_map(&body, "person", &person);
     char id[CTL_ID_SIZE];
     msgpack_object reply;
-    rc = s_write(ctl, "staff.assign", given_id, &body, id, &reply);
+    rc = ctl_write(ctl, DAEMON, "staff.assign", given_id, &body, id,
+                   &reply);
     body_free(&person);
     body_free(&body);
     if (rc || ctl->json)
@@ -163,7 +150,8 @@ const ctl_cmd_t cmd_staff = {
     "after 'grid define': until then the node is not_found; retry.\n"
     "list prints who holds which role, by node.\n"
     "\n"
-    "  --node N   list only the roles at node N\n" HELP_ID CTL_HELP_GLOBAL,
+    "  --node N   list only the roles at node N\n" CTL_HELP_ID
+    CTL_HELP_GLOBAL,
     s_staff,
 };
 
@@ -214,7 +202,8 @@ static int s_unit(ctl_t *ctl, int argc, char **argv)
     body_bool(&body, "agreement", agreement);
     char id[CTL_ID_SIZE];
     msgpack_object reply;
-    rc = s_write(ctl, "unit.register", given_id, &body, id, &reply);
+    rc = ctl_write(ctl, DAEMON, "unit.register", given_id, &body, id,
+                   &reply);
     body_free(&body);
     if (rc || ctl->json)
         return rc ? rc : ctl_print_json(&reply);
@@ -258,14 +247,8 @@ static void s_units_table(const msgpack_object *reply)
 
 static int s_units(ctl_t *ctl, int argc, char **argv)
 {
-    body_t body;
-    body_init(&body);
-    int rc = ctl_opts_body(ctl, argc, argv, s_units_opts, &body);
-    if (rc == CTL_OPT_END &&
-        !(rc = ctl_positionals(ctl, argc, argv, 0, 0, "")))
-        rc = ctl_query(ctl, DAEMON, "units.list", &body, s_units_table);
-    body_free(&body);
-    return rc;
+    return ctl_query_opts(ctl, argc, argv, s_units_opts, DAEMON,
+                          "units.list", NULL, s_units_table);
 }
 
 const ctl_cmd_t cmd_units = {
@@ -318,14 +301,8 @@ static void s_tasks_table(const msgpack_object *reply)
 
 static int s_tasks(ctl_t *ctl, int argc, char **argv)
 {
-    body_t body;
-    body_init(&body);
-    int rc = ctl_opts_body(ctl, argc, argv, s_tasks_opts, &body);
-    if (rc == CTL_OPT_END &&
-        !(rc = ctl_positionals(ctl, argc, argv, 0, 0, "")))
-        rc = ctl_query(ctl, DAEMON, "tasks.list", &body, s_tasks_table);
-    body_free(&body);
-    return rc;
+    return ctl_query_opts(ctl, argc, argv, s_tasks_opts, DAEMON,
+                          "tasks.list", NULL, s_tasks_table);
 }
 
 const ctl_cmd_t cmd_tasks = {
@@ -522,7 +499,7 @@ const ctl_cmd_t cmd_accept = {
     "The assignee ID accepts the task TASK, which must be waiting for it\n"
     "(status assigned); the resolve deadline then runs.\n"
     "\n"
-    "  --by ID    the task's assignee (person or unit id)\n" HELP_ID
+    "  --by ID    the task's assignee (person or unit id)\n" CTL_HELP_ID
     CTL_HELP_GLOBAL,
     s_accept,
 };
@@ -571,7 +548,8 @@ const ctl_cmd_t cmd_followup = {
     "  --satisfaction S  satisfied, basically or unsatisfied\n"
     "  --resolved yes|no whether the matter was solved (default: no when\n"
     "                    unsatisfied, else yes)\n"
-    "  --note TEXT       what the resident said\n" HELP_ID CTL_HELP_GLOBAL,
+    "  --note TEXT       what the resident said\n" CTL_HELP_ID
+    CTL_HELP_GLOBAL,
     s_followup,
 };
 

@@ -319,14 +319,8 @@ static void s_list_table(const msgpack_object *reply)
 
 static int s_list(ctl_t *ctl, int argc, char **argv)
 {
-    body_t body;
-    body_init(&body);
-    int rc = ctl_opts_body(ctl, argc, argv, s_list_opts, &body);
-    if (rc == CTL_OPT_END &&
-        !(rc = ctl_positionals(ctl, argc, argv, 0, 0, "")))
-        rc = ctl_query(ctl, DAEMON, "requests.list", &body, s_list_table);
-    body_free(&body);
-    return rc;
+    return ctl_query_opts(ctl, argc, argv, s_list_opts, DAEMON,
+                          "requests.list", NULL, s_list_table);
 }
 
 const ctl_cmd_t cmd_list = {

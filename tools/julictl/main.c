@@ -5,8 +5,8 @@
  *  main reads top-down: the global options, the command's name looked up
  *  in the table below, the command run with the rest of the line, exit
  *  with its code. The commands live in service_cmds.c, tail.c,
- *  intake_cmds.c and dispatch_cmds.c; what a run holds (options, config,
- *  client) is ctl.c's.
+ *  intake_cmds.c, dispatch_cmds.c, scoring_cmds.c, backup.c and import.c;
+ *  what a run holds (options, config, client) is ctl.c's.
  */
 #include <locale.h>
 #include <stdio.h>
@@ -23,7 +23,12 @@ static const ctl_cmd_t *const s_cmds[] = {
     /* dispatch */
     &cmd_staff, &cmd_unit, &cmd_units, &cmd_tasks, &cmd_task, &cmd_accept,
     &cmd_decline, &cmd_escalate, &cmd_resolve, &cmd_followup, &cmd_reopen,
-    &cmd_rates, NULL,
+    &cmd_rates,
+    /* scoring */
+    &cmd_member, &cmd_points, &cmd_ledger, &cmd_leaderboard, &cmd_ratings,
+    &cmd_volunteer, &cmd_adjust, &cmd_verify,
+    /* the whole stack */
+    &cmd_backup, &cmd_import, &cmd_keygen, NULL,
 };
 
 static void s_help(void)
@@ -34,7 +39,7 @@ static void s_help(void)
            "their api.\n\n"
            "Commands ('julictl COMMAND --help' for each):\n");
     for (size_t i = 0; s_cmds[i]; i++)
-        printf("  %-9s %s\n", s_cmds[i]->name, s_cmds[i]->summary);
+        printf("  %-11s %s\n", s_cmds[i]->name, s_cmds[i]->summary);
     printf(
         "\nGlobal options, before or after the command:\n"
         "  -c, --config FILE    the stack's INI file; endpoints come from "
@@ -51,9 +56,13 @@ static void s_help(void)
         "  -V, --version        the version\n\n"
         "Writes (grid, submit, classify, cancel, staff assign, unit, "
         "accept, decline,\n"
-        "escalate, resolve, followup, reopen) print their idempotency "
-        "key; pass it\n"
-        "back with --id KEY to retry one safely.\n\n"
+        "escalate, resolve, followup, reopen, member, ratings compute, "
+        "volunteer,\n"
+        "adjust) print their idempotency key; pass it back with --id KEY "
+        "to retry\n"
+        "one safely. import derives each row's key from the row, so "
+        "importing again\n"
+        "changes nothing.\n\n"
         "Exit status: 0 done; 1 the daemon refused (its error and detail "
         "on stderr)\n"
         "or another failure; 2 a bad command line or config file; 3 no "

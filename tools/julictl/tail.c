@@ -163,13 +163,23 @@ done:
     return rc;
 }
 
-/* Opens the SUB socket on ENDPOINT. Returns 0, or -1 after saying why. */
+/* Opens the SUB socket on ENDPOINT, with CURVE when the config has it.
+ * Returns 0, or -1 after saying why. */
 static int s_subscribe(s_tail_t *t, const char *endpoint)
 {
+    const bus_curve_t *c;
+    if (ctl_curve(t->ctl, t->daemon, &c))
+        return -1;
     int linger = 0;
     t->zctx = zmq_ctx_new();
     if (!t->zctx || !(t->sub = zmq_socket(t->zctx, ZMQ_SUB)) ||
         zmq_setsockopt(t->sub, ZMQ_LINGER, &linger, sizeof linger) < 0 ||
+        (c && (zmq_setsockopt(t->sub, ZMQ_CURVE_SERVERKEY, c->server_key,
+                              40) < 0 ||
+               zmq_setsockopt(t->sub, ZMQ_CURVE_PUBLICKEY, c->public_key,
+                              40) < 0 ||
+               zmq_setsockopt(t->sub, ZMQ_CURVE_SECRETKEY, c->secret_key,
+                              40) < 0)) ||
         zmq_setsockopt(t->sub, ZMQ_SUBSCRIBE, "", 0) < 0 ||
         zmq_connect(t->sub, endpoint) < 0) {
         fprintf(stderr, "julictl: cannot subscribe to %s: %s\n", endpoint,

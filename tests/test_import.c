@@ -1,0 +1,329 @@
+/*  End to end: julictl import of the demo community (deploy/demo) into a
+ *  fresh stack of the three daemons, twice; julictl backup of the three
+ *  stores while they run; scoring's commands on the imported members;
+ *  and the report of rows a daemon refuses. One stack serves the file;
+ *  the tests run in order. Paths are relative to the repo root, where the
+ *  tests run. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+
+#define DEMO "deploy/demo"
+
+static h_stack_t s_stack;
+static char s_out[1 << 16]; /* what the last julictl printed, both streams */
+
+/* Runs "julictl -c STACK/juli.ini ARGS" (ARGS as for the shell, printf
+ * style) with its output in s_out; returns its exit code. */
+static int s_ctl(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int s_ctl(const char *fmt, ...)
+{
+    const char *bin = getenv("JULI_BIN");
+    char args[1024], cmd[1600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "%s/julictl -c %s/juli.ini %s 2>&1",
+             bin && *bin ? bin : "bin", s_stack.dir, args);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        fail_msg("popen: %s", cmd);
+    size_t n = fread(s_out, 1, sizeof s_out - 1, p);
+    s_out[n] = '\0';
+    int status = pclose(p);
+    if (!WIFEXITED(status))
+        fail_msg("julictl %s died:\n%s", args, s_out);
+    return WEXITSTATUS(status);
+}
+
+#define CTL_OK(...)                                                         \
+    do {                                                                    \
+        if (s_ctl(__VA_ARGS__) != 0)                                        \
+            fail_msg("julictl failed:\n%s", s_out);                         \
+    } while (0)
+
+static void s_saw(const char *want)
+{
+    if (!strstr(s_out, want))
+        fail_msg("no '%s' in:\n%s", want, s_out);
+}
+
+/* The rows of DEMO/NAME (lines but the header; no field of the demo spans
+ * lines). */
+static int64_t s_rows(const char *name)
+{
+    char path[256], line[1024];
+    snprintf(path, sizeof path, DEMO "/%s", name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fail_msg("cannot read %s", path);
+    int64_t n = -1;
+    while (fgets(line, sizeof line, f))
+        n += line[0] != '\n';
+    fclose(f);
+    return n;
+}
+
+/* The number of items in the array at PATH of the reply to REQUEST. */
+static int64_t s_count(h_daemon_t *d, const char *request, const char *path)
+{
+    const msgpack_object *r = h_call(d->client, "%s", request);
+    h_expect_ok(r);
+    const msgpack_object *a = h_get(r, path);
+    if (!a || a->type != MSGPACK_OBJECT_ARRAY)
+        fail_msg("no array %s in the reply to %s", path, request);
+    return a->via.array.size;
+}
+
+/* intake's grid.defined events, from its whole log. */
+static int64_t s_grid_events(void)
+{
+    const msgpack_object *r = h_call(
+        s_stack.intake.client,
+        "{\"type\":\"events.since\",\"body\":{\"after\":0,\"limit\":10000}}");
+    h_expect_ok(r);
+    const msgpack_object *e = h_get(r, "events");
+    assert_non_null(e);
+    int64_t n = 0;
+    for (uint32_t i = 0; i < e->via.array.size; i++)
+        n += strcmp(h_str(&e->via.array.ptr[i], "type"), "grid.defined") ==
+             0;
+    assert_true(e->via.array.size < 10000);
+    return n;
+}
+
+/* What an import must leave, and each daemon's last event. */
+typedef struct {
+    int64_t grid, staff, units, members;
+    int64_t last_seq[3];
+} s_counts_t;
+
+static void s_counts(s_counts_t *c)
+{
+    h_daemon_t *all[] = {&s_stack.intake, &s_stack.dispatch,
+                         &s_stack.scoring};
+    c->grid = s_grid_events();
+    c->staff = s_count(&s_stack.dispatch, "{\"type\":\"staff.list\"}",
+                       "staff");
+    c->units = s_count(&s_stack.dispatch, "{\"type\":\"units.list\"}",
+                       "units");
+    c->members =
+        h_int(h_call(s_stack.scoring.client, "{\"type\":\"stats\"}"),
+              "members");
+    for (int i = 0; i < 3; i++)
+        c->last_seq[i] =
+            h_int(h_call(all[i]->client, "{\"type\":\"health\"}"),
+                  "last_seq");
+}
+
+static int s_setup(void **state)
+{
+    (void)state;
+    h_stack_init(&s_stack);
+    h_daemon_start(&s_stack.intake);
+    h_daemon_start(&s_stack.dispatch);
+    h_daemon_start(&s_stack.scoring);
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    (void)state;
+    h_stack_cleanup(&s_stack);
+    return 0;
+}
+
+/* -- the demo, imported twice ---------------------------------------------- */
+
+static void test_import_twice(void **state)
+{
+    (void)state;
+    s_counts_t first, again;
+    CTL_OK("import " DEMO);
+    s_saw(", 0 refused");
+    s_counts(&first);
+    assert_int_equal(first.grid, s_rows("grid.csv"));
+    assert_int_equal(first.staff, s_rows("staff.csv"));
+    assert_int_equal(first.units, s_rows("units.csv"));
+    assert_int_equal(first.members, s_rows("members.csv"));
+    /* The demo is the seed's community: 105 resident units, 10
+     * associations, about 1,200 party members, a few hundred nodes. */
+    assert_true(first.units > 115 && first.members > 1100 &&
+                first.grid > 200);
+
+    /* Again: every row is answered from the daemons' stored replies. */
+    CTL_OK("import " DEMO);
+    s_saw(", 0 refused");
+    s_counts(&again);
+    assert_memory_equal(&first, &again, sizeof first);
+}
+
+/* -- backup while the daemons run ------------------------------------------ */
+
+/* Checks the SQLite file DIR/NAME.db: intact, with its tables, and ROWS
+ * rows in TABLE. */
+static void s_check_copy(const char *dir, const char *name, const char *table,
+                         int64_t rows)
+{
+    char path[512], sql[128];
+    snprintf(path, sizeof path, "%s/%s.db", dir, name);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", path, sqlite3_errmsg(db));
+    const char *queries[] = {
+        "PRAGMA integrity_check",
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table'", sql};
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    for (int i = 0; i < 3; i++) {
+        if (sqlite3_prepare_v2(db, queries[i], -1, &st, NULL) != SQLITE_OK ||
+            sqlite3_step(st) != SQLITE_ROW)
+            fail_msg("%s: %s: %s", path, queries[i], sqlite3_errmsg(db));
+        if (i == 0)
+            assert_string_equal((const char *)sqlite3_column_text(st, 0),
+                                "ok");
+        else if (i == 1)
+            assert_true(sqlite3_column_int64(st, 0) >= 5);
+        else
+            assert_int_equal(sqlite3_column_int64(st, 0), rows);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+}
+
+static void test_backup(void **state)
+{
+    (void)state;
+    char dir[320];
+    snprintf(dir, sizeof dir, "%s/backup/today", s_stack.dir);
+    CTL_OK("backup %s", dir);
+    s_saw("intake: wrote ");
+    s_saw("dispatch: wrote ");
+    s_saw("scoring: wrote ");
+    s_check_copy(dir, "intake", "grid", s_rows("grid.csv"));
+    s_check_copy(dir, "dispatch", "staff", s_rows("staff.csv"));
+    s_check_copy(dir, "scoring", "members", s_rows("members.csv"));
+
+    /* Nothing is overwritten but with --force. */
+    assert_int_equal(s_ctl("backup %s", dir), 1);
+    s_saw("exists; --force overwrites it");
+    CTL_OK("backup %s --force", dir);
+    s_check_copy(dir, "scoring", "members", s_rows("members.csv"));
+    /* The live stores themselves are never a target. */
+    assert_int_equal(s_ctl("backup %s --force", s_stack.dir), 1);
+    s_saw("live store");
+}
+
+/* -- scoring's commands on the imported members ---------------------------- */
+
+static void test_scoring_commands(void **state)
+{
+    (void)state;
+    CTL_OK("volunteer M0001 --hours 2.5 --activity '周三卫生巡查' "
+           "--date 2026-03-04 --by M0017 --id v-1");
+    s_saw("M0001 +25 points (id v-1)");
+    CTL_OK("volunteer M0001 --hours 2.5 --activity '周三卫生巡查' "
+           "--date 2026-03-04 --by M0017 --id v-1"); /* a retry */
+    CTL_OK("adjust M0001 --points -5 --reason '重复登记更正' --by admin");
+    s_saw("M0001 -5 points");
+    CTL_OK("points M0001");
+    s_saw("M0001: 20 points (all time)");
+    CTL_OK("points M0001 --period 2026-03");
+    s_saw("M0001: 25 points (2026-03)");
+    CTL_OK("ledger M0001");
+    s_saw("ENTRY  TIME");
+    s_saw("+25     volunteer  M0017  volunteer 2026-03-04: 周三卫生巡查");
+    CTL_OK("leaderboard --scope member --limit 3");
+    s_saw("1     M0001");
+    CTL_OK("leaderboard --scope branch --period 2026");
+    s_saw("HCZ-B1");
+    CTL_OK("ratings compute 2026-03 --id r-1");
+    s_saw("ratings of 2026-03 computed (id r-1)");
+    s_saw("members   ");
+    CTL_OK("ratings 2026-03 --scope member");
+    s_saw("member  M0001  25      1 ★☆☆☆☆");
+    CTL_OK("member register M9001 测试党员 HCZ-B1-1 HCZ-B1");
+    s_saw("member M9001 registered");
+    CTL_OK("verify");
+    s_saw("ledger intact: 2 entries");
+    assert_int_equal(s_ctl("adjust M0001 --points 0 --reason x --by y"), 1);
+    s_saw("invalid: body.points");
+    assert_int_equal(s_ctl("leaderboard --scope everyone"), 1);
+    assert_int_equal(s_ctl("adjust M0001 --points 1.5 --reason x --by y"),
+                     2);
+}
+
+/* -- rows that are refused ------------------------------------------------- */
+
+static void s_write(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+        fail_msg("cannot write %s", path);
+}
+
+static void test_refused_rows(void **state)
+{
+    (void)state;
+    char dir[320], mk[400];
+    snprintf(dir, sizeof dir, "%s/bad", s_stack.dir);
+    snprintf(mk, sizeof mk, "mkdir -p '%s'", dir);
+    assert_int_equal(system(mk), 0);
+    s_write(dir, "grid.csv",
+            "code,name,kind,parent\r\n"
+            "HCZ-G9,\"第九网格, 试点\",grid,HCZ\r\n"
+            "HCZ-G9-C1,小区,compound,NOPE\r\n"
+            "HCZ-G9,重复,grid,HCZ\r\n");
+    s_write(dir, "units.csv",
+            "id,name,kind,categories\n"
+            "T1,测试单位,unit,safety;bogus\n"
+            "T2,测试单位二,unit,\"safety; elderly\"\n");
+    s_write(dir, "staff.csv",
+            "node,role,person_id,name\n"
+            "HCZ-G9,grid_leader,p9,九格长\n"
+            "HCZ-G9-C1,assistant,p10,协理员\n");
+    assert_int_equal(s_ctl("import %s", dir), 1);
+    s_saw("/bad/grid.csv:3: invalid: body.parent: unknown: NOPE");
+    s_saw("/bad/grid.csv:4: refused: HCZ-G9 given again (first on line 2)");
+    s_saw("/bad/units.csv:2: invalid: body.categories[1]: unknown: bogus");
+    s_saw("/bad/staff.csv:3: not_found: body.node:");
+    s_saw("members.csv: no such file, skipped");
+    s_saw("imported ");
+    s_saw(", 4 refused");
+    CTL_OK("staff --node HCZ-G9");
+    s_saw("p9");
+    CTL_OK("units --category elderly");
+    s_saw("T2 ");
+
+    /* A file that is not CSV stops the import before any request. */
+    s_write(dir, "members.csv", "id,name,group,branch\n\"M1,x,g,b\n");
+    assert_int_equal(s_ctl("import %s", dir), 1);
+    s_saw("members.csv:2: a quote opened here is never closed");
+    s_write(dir, "members.csv", "id,name,branch\nM1,x,b\n");
+    assert_int_equal(s_ctl("import %s", dir), 1);
+    s_saw("no column 'group'");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_import_twice),
+        cmocka_unit_test(test_backup),
+        cmocka_unit_test(test_scoring_commands),
+        cmocka_unit_test(test_refused_rows),
+    };
+    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+}
