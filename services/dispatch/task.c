@@ -586,6 +586,19 @@ static api_status_t s_conflict(api_req_t *req, const task_t *t,
                     task_states[t->state], what);
 }
 
+/* The common start of an assignee's request, once its fields are read:
+ * the task, BY its assignee, and the move MV allowed (WHAT names it for
+ * the conflict). Returns API_OK, or the failure to answer with. */
+static api_status_t s_assignee_task(api_req_t *req, dispatch_t *dp,
+                                    field_str_t by, move_t mv,
+                                    const char *what, task_t *t)
+{
+    api_status_t st = task_from_request(req, dp, t);
+    if (st != API_OK || (st = s_by_assignee(req, t, by)) != API_OK)
+        return st;
+    return s_may(t->state, mv) ? API_OK : s_conflict(req, t, what);
+}
+
 static void s_reply_task(api_req_t *req, const task_t *t)
 {
     char name[24];
@@ -602,11 +615,9 @@ api_status_t task_accept(api_req_t *req, void *ctx)
     field_str_t by;
     if (s_by(req, &by) < 0)
         return API_INVALID;
-    api_status_t st = task_from_request(req, dp, &t);
-    if (st != API_OK || (st = s_by_assignee(req, &t, by)) != API_OK)
+    api_status_t st = s_assignee_task(req, dp, by, MV_ACCEPT, "accepted", &t);
+    if (st != API_OK)
         return st;
-    if (!s_may(t.state, MV_ACCEPT))
-        return s_conflict(req, &t, "accepted");
     sqlite3_stmt *s = dp->task_accept;
     sqlite3_bind_int64(s, 1, t.r.task);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)req->now);
@@ -710,11 +721,9 @@ api_status_t task_resolve(api_req_t *req, void *ctx)
         pack_kfield(p, "member", member);
         pack_kdouble(p, "hours", hours);
     }
-    api_status_t st = task_from_request(req, dp, &t);
-    if (st != API_OK || (st = s_by_assignee(req, &t, by)) != API_OK)
+    api_status_t st = s_assignee_task(req, dp, by, MV_RESOLVE, "resolved", &t);
+    if (st != API_OK)
         return st;
-    if (!s_may(t.state, MV_RESOLVE))
-        return s_conflict(req, &t, "resolved");
     sqlite3_stmt *s = dp->task_resolve;
     sqlite3_bind_int64(s, 1, t.r.task);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)req->now);
