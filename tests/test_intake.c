@@ -338,6 +338,31 @@ static void test_submit_validation(void **state)
                           text),
                    "invalid", "body.text");
     free(text);
+    /* The longest address and cancel reason, all in three-byte characters,
+     * are kept whole. */
+    char *addr = malloc(256 * 3 + 1), *why = malloc(500 * 3 + 1);
+    for (int i = 0; i < 256; i++)
+        memcpy(addr + i * 3, "路", 3);
+    addr[256 * 3] = '\0';
+    for (int i = 0; i < 500; i++)
+        memcpy(why + i * 3, "因", 3);
+    why[500 * 3] = '\0';
+    const msgpack_object *r =
+        h_call(c, "{\"type\":\"request.submit\",\"id\":\"v-addr\","
+                  "\"body\":{\"text\":\"x\",\"channel\":\"app\","
+                  "\"location\":{\"address\":\"%s\"}}}",
+               addr);
+    h_expect_ok(r);
+    char ref[32];
+    snprintf(ref, sizeof ref, "%s", h_str(r, "ref"));
+    h_expect_ok(h_call(c, "{\"type\":\"request.cancel\",\"id\":\"v-why\","
+                          "\"body\":{\"ref\":\"%s\",\"reason\":\"%s\"}}",
+                       ref, why));
+    r = h_call(c, "{\"type\":\"request.get\",\"body\":{\"ref\":\"%s\"}}",
+               ref);
+    assert_string_equal(h_str(r, "request.location.address"), addr);
+    free(addr);
+    free(why);
 }
 
 static void test_envelope_errors(void **state)

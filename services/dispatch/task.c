@@ -657,7 +657,7 @@ static api_status_t s_pass_request(api_req_t *req, dispatch_t *dp,
     if (!s_may(t.state, MV_ROUTE) || t.state == ST_PENDING ||
         (decline && t.state != ST_ASSIGNED))
         return s_conflict(req, &t, decline ? "declined" : "escalated");
-    char by_s[65], why[512];
+    char by_s[65], why[2048]; /* 500 characters of UTF-8 */
     snprintf(by_s, sizeof by_s, "%.*s", (int)by.len, by.ptr);
     snprintf(why, sizeof why, "%.*s", (int)reason.len, reason.ptr);
     int rc = s_pass(dp, &t, decline ? "decline" : "manual", by_s, why,
@@ -880,7 +880,7 @@ api_status_t task_reopen(api_req_t *req, void *ctx)
         return st;
     if (!s_may(t.state, MV_REOPEN))
         return s_conflict(req, &t, "reopened");
-    char by_s[65], why[512];
+    char by_s[65], why[2048]; /* 500 characters of UTF-8 */
     snprintf(by_s, sizeof by_s, "%.*s", (int)by.len, by.ptr);
     snprintf(why, sizeof why, "%.*s", (int)reason.len, reason.ptr);
     if (s_reopen(dp, &t, by_s, why, req->now) < 0)

@@ -158,9 +158,10 @@ api_status_t grid_resolve(intake_t *in, const field_map_t *loc,
     for (int k = KIND_GRID; k < KIND_COUNT; k++)
         if (field_str(loc, keys[k], FIELD_OPTIONAL, 64, &given[k]) < 0)
             return API_INVALID;
-    if (field_text(loc, "address", FIELD_OPTIONAL, 256, &address) < 0)
+    if (field_text(loc, "address", FIELD_OPTIONAL, GRID_ADDRESS_CHARS,
+                   &address) < 0)
         return API_INVALID;
-    if (address.ptr)
+    if (address.ptr) /* at most 4 bytes a character: it fits */
         memcpy(chain->address, address.ptr, address.len);
 
     /* Walk up from the most precise code given. */

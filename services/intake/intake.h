@@ -30,11 +30,13 @@ typedef enum {
 
 extern const char *const grid_kind_names[]; /* NULL-terminated */
 
+#define GRID_ADDRESS_CHARS 256
+
 /* A resolved location: the chain from the community down to the most
  * precise node known, codes NUL-terminated ("" when unknown). */
 typedef struct {
     char community[65], grid[65], compound[65], stairwell[65];
-    char address[513];
+    char address[GRID_ADDRESS_CHARS * 4 + 1]; /* UTF-8 */
 } grid_chain_t;
 
 typedef struct {

@@ -43,7 +43,7 @@ int progress_apply(void *ctx, const follow_event_t *e)
         ref.len < 2 || ref.ptr[0] != 'R')
         return 0; /* staff, units: not about a request */
     field_str(&e->data, "reason", FIELD_OPTIONAL, 500, &reason);
-    char note[640], who[320];
+    char note[2200], who[600]; /* a reason of 500 characters */
     const char *status = NULL;
     if (field_str_eq(e->type, "task.assigned")) {
         s_who(&e->data, "assignee", who, sizeof who);

@@ -401,7 +401,7 @@ api_status_t request_classify(api_req_t *req, void *ctx)
     if (rc == 0)
         return api_fail(req, API_NOT_FOUND, "body.ref: no such request");
     sqlite3_stmt *row = in->req_get;
-    char status[16], old_address[513];
+    char status[16], old_address[sizeof chain.address];
     snprintf(status, sizeof status, "%s", sqlite3_column_text(row, 1));
     snprintf(old_address, sizeof old_address, "%s",
              sqlite3_column_text(row, 11) ? (const char *)
@@ -416,7 +416,7 @@ api_status_t request_classify(api_req_t *req, void *ctx)
     if (!loc.obj) {
         char *cols[] = {chain.community, chain.grid, chain.compound,
                         chain.stairwell, chain.address};
-        size_t sizes[] = {65, 65, 65, 65, 513};
+        size_t sizes[] = {65, 65, 65, 65, sizeof chain.address};
         for (int i = 0; i < 5; i++) {
             const unsigned char *v = sqlite3_column_text(row, 7 + i);
             snprintf(cols[i], sizes[i], "%s", v ? (const char *)v : "");
@@ -482,7 +482,7 @@ api_status_t request_cancel(api_req_t *req, void *ctx)
         strcmp(status, "cancelled") == 0)
         return api_fail(req, API_CONFLICT, "body.ref: the request is %s",
                         status);
-    char note[600];
+    char note[2100]; /* a reason of 500 characters */
     snprintf(note, sizeof note, "cancelled%s%.*s", reason.ptr ? ": " : "",
              (int)reason.len, reason.ptr ? reason.ptr : "");
     char ref[24];

@@ -133,7 +133,7 @@ api_status_t award_volunteer(api_req_t *req, void *ctx)
         return api_fail(req, API_INVALID, "body.hours: must be in (0, 24]");
     if (period_date(date.ptr, date.len, &day) < 0)
         return api_fail(req, API_INVALID, "body.date: not a YYYY-MM-DD date");
-    char member_s[65], by_s[65], reason[700];
+    char member_s[65], by_s[65], reason[1000]; /* 200 characters */
     s_cstr(member_s, sizeof member_s, member);
     s_cstr(by_s, sizeof by_s, by);
     snprintf(reason, sizeof reason, "volunteer %.*s: %.*s", (int)date.len,
@@ -165,7 +165,7 @@ api_status_t award_adjust(api_req_t *req, void *ctx)
         return API_INVALID;
     if (points == 0)
         return api_fail(req, API_INVALID, "body.points: must not be 0");
-    char member_s[65], by_s[65], reason_s[700];
+    char member_s[65], by_s[65], reason_s[1000]; /* 200 characters */
     s_cstr(member_s, sizeof member_s, member);
     s_cstr(by_s, sizeof by_s, by);
     s_cstr(reason_s, sizeof reason_s, reason);
