@@ -13,7 +13,7 @@ DEBS     := pkg-config libzmq3-dev libuv1-dev libmsgpack-dev libsqlite3-dev \
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 CC       ?= cc
-OPT      ?= -O2 -g
+OPT      ?= -O2 -g -DNDEBUG
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=undefined
@@ -39,6 +39,13 @@ JULICTL_SRC := $(wildcard tools/julictl/*.c)
 TEST_LIB    := $(wildcard tests/lib/*.c)
 TEST_SRC    := $(wildcard tests/test_*.c)
 TESTS       := $(patsubst tests/%.c,$(SAN)/tests/%,$(TEST_SRC))
+# The load generator and its baseline (bench/); `make test` runs a smoke.
+BENCH_SRC := $(filter-out bench/baseline.c,$(wildcard bench/*.c))
+BENCH_BIN := bench/juli-bench bench/juli-baseline
+
+# Fuzz targets (fuzz/<name>.c); `make test` replays their inputs.
+FUZZ        := frame intake dispatch scoring
+FUZZ_REPLAY := $(addprefix $(SAN)/fuzz/,$(FUZZ))
 
 .PHONY: all run test clean help install uninstall
 .SECONDARY:
@@ -111,8 +118,16 @@ $(SAN)/tests/%: $(SAN)/tests/%.o $(call objs,$(SAN),$(TEST_LIB) $(COMMON_SRC))
 run: all
 	@./deploy/run.sh
 
-test: $(TESTS) $(addprefix $(SAN)/bin/,$(PROGRAMS))
-	@JULI_BIN=$(SAN)/bin tests/run.sh $(TESTS)
+# A month of the demo community in simulated time, in about three real
+# minutes, then its report (var/demo/report.html): deploy/demo.sh.
+.PHONY: demo
+demo: all
+	@./deploy/demo.sh
+
+test: $(TESTS) $(FUZZ_REPLAY) $(addprefix $(SAN)/bin/,$(PROGRAMS)) \
+      $(BENCH_BIN)
+	@JULI_BIN=$(SAN)/bin tests/run.sh $(TESTS) $(FUZZ_REPLAY) \
+	  "bench/juli-bench --smoke"
 
 # -- install ----------------------------------------------------------------
 # Binaries in $(PREFIX)/bin; units in $(PREFIX)/lib/systemd/system, which
@@ -211,8 +226,6 @@ clean:
 # (also kept in build/bench.md); BENCH_ARGS adds flags (see
 # bench/juli-bench --help). `make bench-smoke` is the few-second run against
 # the sanitized daemons that `make test` can include.
-BENCH_SRC := $(filter-out bench/baseline.c,$(wildcard bench/*.c))
-BENCH_BIN := bench/juli-bench bench/juli-baseline
 
 bench/juli-bench: $(call objs,$(REL),$(BENCH_SRC) $(COMMON_SRC))
 	$(CC) -o $@ $^ $(LIBS_ALL)
@@ -228,3 +241,112 @@ bench: all $(BENCH_BIN)
 bench-smoke: $(BENCH_BIN) $(addprefix $(SAN)/bin/juli-,$(DAEMONS))
 	@JULI_BIN=$(SAN)/bin bench/juli-bench --smoke > build/bench-smoke.md \
 	  && echo "ok   bench smoke (report in build/bench-smoke.md)"
+
+# -- fuzzing ------------------------------------------------------------------
+# fuzz/<target>.c are libFuzzer targets: frame (the walker, the decoder and
+# the field getters) and one per daemon (its requests through api_call on an
+# in-memory store; fuzz/fuzz.h says what an input is). `make test` replays
+# each target's inputs, fuzz/seeds/<target> (written by fuzz/seeds.py) and
+# fuzz/corpus/<target>, with gcc under ASan and UBSan: build/san/fuzz/
+# <target>, whose main is fuzz/replay.c. `make fuzz` builds the targets
+# with clang's libFuzzer into build/fuzz (installing clang and
+# libclang-rt-14-dev first when it cannot link one), runs each for
+# FUZZ_SECONDS (default 60) with its dictionary fuzz/dict/<target>.dict,
+# writes what crashes into fuzz/crashes/<target>, then merges what it
+# found into a minimal fuzz/corpus/<target> (inputs the seeds do not
+# already cover). FUZZ_TARGETS picks some targets; FUZZ_ARGS adds libFuzzer
+# flags; the log of each run is build/fuzz/log/<target>.log.
+FZ           := build/fuzz
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(FUZZ)
+FUZZ_CFLAGS   = $(filter-out -Werror,$(CFLAGS_ALL)) -O1 -g \
+                -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
+                -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_RUN     := -timeout=10 -max_len=16384
+
+# A target's sources: its file, and for a daemon the shared harness and the
+# service's modules. The daemons' main.c hold their routes and schemas:
+# they are linked in with main renamed.
+fuzz_src  = fuzz/$(1).c $(if $(filter frame,$(1)),,fuzz/fuzz.c \
+            $(filter-out %/main.c,$(wildcard services/$(1)/*.c)))
+fuzz_main = $(if $(filter frame,$(2)),,$(1)/$(2)-main.o)
+
+$(SAN)/fuzz/%-main.o: services/%/main.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(SANFLAGS) -Dmain=juli_$*_main -MMD -MP -c $< -o $@
+
+$(FZ)/obj/%.o: %.c | $(FZ)/toolchain.ok
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FZ)/obj/fuzz/%-main.o: services/%/main.c | $(FZ)/toolchain.ok
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Dmain=juli_$*_main -MMD -MP -c $< -o $@
+
+define fuzz_target
+$(SAN)/fuzz/$(1).o $(FZ)/obj/fuzz/$(1).o: CFLAGS += -Iservices/$(1)
+$(SAN)/fuzz/$(1): $(call objs,$(SAN),$(call fuzz_src,$(1)) fuzz/replay.c \
+  $(COMMON_SRC)) $(call fuzz_main,$(SAN)/fuzz,$(1))
+	@mkdir -p $$(@D)
+	$$(CC) $(SANFLAGS) -o $$@ $$^ $$(LIBS_ALL)
+$(FZ)/$(1): $(call objs,$(FZ)/obj,$(call fuzz_src,$(1)) $(COMMON_SRC)) \
+  $(call fuzz_main,$(FZ)/obj/fuzz,$(1))
+	$$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $$@ $$^ $$(LIBS_ALL)
+endef
+$(foreach t,$(FUZZ),$(eval $(call fuzz_target,$(t))))
+
+# Links a one-line libFuzzer target to see that FUZZ_CC can; installs clang
+# and libclang-rt-14-dev (libFuzzer's runtime) when it cannot.
+$(FZ)/toolchain.ok:
+	@mkdir -p $(@D)
+	@probe() { printf '%s\n' '#include <stddef.h>' \
+	    'int LLVMFuzzerTestOneInput(const char *d, size_t n)' \
+	    '{ return (int)(n & 0) + (d == NULL); }' | \
+	  $(FUZZ_CC) -fsanitize=fuzzer,address,undefined -x c - \
+	    -o $(FZ)/probe >/dev/null 2>&1; }; \
+	if ! probe; then \
+	  echo "juli: installing Debian packages: clang libclang-rt-14-dev"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	  elif command -v sudo >/dev/null; then SUDO=sudo; \
+	  else echo "juli: make fuzz needs clang with libFuzzer: run as root:" \
+	    "apt-get install -y clang libclang-rt-14-dev" >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    --no-install-recommends clang libclang-rt-14-dev >/dev/null; \
+	  probe || { echo "juli: $(FUZZ_CC) cannot link a libFuzzer target" \
+	    "(needs clang and libclang-rt-14-dev)" >&2; exit 1; }; \
+	fi; \
+	rm -f $(FZ)/probe; touch $@
+
+.PHONY: fuzz
+fuzz: $(addprefix $(FZ)/,$(FUZZ_TARGETS))
+	@failed=; \
+	for t in $(FUZZ_TARGETS); do \
+	  corpus=fuzz/corpus/$$t seeds=fuzz/seeds/$$t log=$(FZ)/log/$$t.log; \
+	  fresh=$(FZ)/merge/$$t; \
+	  mkdir -p $$corpus $$seeds fuzz/crashes/$$t $(FZ)/log; \
+	  echo "juli: fuzzing $$t for $(FUZZ_SECONDS)s (log in $$log)"; \
+	  if ! $(FZ)/$$t $(FUZZ_RUN) -max_total_time=$(FUZZ_SECONDS) \
+	      -print_final_stats=1 -dict=fuzz/dict/$$t.dict \
+	      -artifact_prefix=fuzz/crashes/$$t/ $(FUZZ_ARGS) \
+	      $$corpus $$seeds > $$log 2>&1; then \
+	    failed="$$failed $$t"; \
+	    grep -E -A40 '^==[0-9]+==ERROR|runtime error|^fuzz: ' $$log \
+	      | head -60; \
+	  fi; \
+	  sed -n 's/^stat::number_of_executed_units: */  runs: /p; s/^stat::average_exec_per_sec: */  exec\/s: /p' $$log; \
+	  rm -rf $$fresh; mkdir -p $$fresh; \
+	  cp $$seeds/* $$fresh/ 2>/dev/null; \
+	  if $(FZ)/$$t $(FUZZ_RUN) -merge=1 $$fresh $$corpus >> $$log 2>&1; \
+	  then \
+	    for f in $$seeds/*; do rm -f "$$fresh/$${f##*/}"; done; \
+	    rm -f $$corpus/*; \
+	    for f in $$fresh/*; do [ -e "$$f" ] && mv "$$f" $$corpus/; done; \
+	    echo "  corpus: $$(ls $$corpus | wc -l) inputs in $$corpus" \
+	      "(+ $$(ls $$seeds | wc -l) seeds)"; \
+	  else echo "  merge failed: $$corpus left as it was"; fi; \
+	done; \
+	if [ -n "$$failed" ]; then \
+	  echo "juli: fuzzing found crashes in:$$failed (inputs in" \
+	    "fuzz/crashes/<target>)" >&2; exit 1; fi

@@ -22,6 +22,7 @@
 #include "log.h"
 
 #define API_MAX_ID      64
+#define API_MAX_ROUTES  64  /* built-in and service routes together */
 #define API_MAX_ROUTING 256 /* bytes of a ROUTER peer id */
 
 static const char *const s_status_names[] = {
@@ -57,6 +58,9 @@ struct api {
     pack_t fields, body, reply, scratch;
     char detail[256];
     metric_t *commit_seconds, *batch_size, *published;
+    /* juli_requests_total by route (the built-ins first, then the
+     * service's, then unknown types) and status, found once */
+    metric_t *counted[API_MAX_ROUTES + 1][API_UNAVAILABLE + 1];
 };
 
 static const double s_commit_bounds[] = {0.0005, 0.001, 0.0025, 0.005,
@@ -76,6 +80,7 @@ store_t *api_store(api_t *self)
 
 /* -- handler helpers ------------------------------------------------------- */
 
+#ifndef NDEBUG
 /* A handler that miscounts its map entries writes a broken frame: caught
  * here in every build that keeps assertions, which the tests do. */
 static int s_well_formed(const void *bytes, size_t len)
@@ -91,6 +96,7 @@ static int s_well_formed(const void *bytes, size_t len)
     log_error("api: a handler wrote a broken map: %s", err);
     return 0;
 }
+#endif
 
 pack_t *api_reply(api_req_t *req, uint32_t n)
 {
@@ -173,20 +179,6 @@ static void s_queue(api_t *self, const zmq_msg_t *routing, int delimiter,
         memcpy(o->id, id.ptr, id.len);
 }
 
-static void s_count(api_t *self, const api_route_t *route, const char *result,
-                    double n)
-{
-    if (!self->metrics)
-        return;
-    char labels[160];
-    snprintf(labels, sizeof labels, "type=\"%s\",result=\"%s\"",
-             route ? route->type : "unknown", result);
-    metric_add(metrics_counter(self->metrics, "juli_requests_total",
-                               "Requests answered, by type and result.",
-                               labels),
-               n);
-}
-
 /* -- the built-in requests ------------------------------------------------- */
 
 static api_status_t s_health(api_req_t *req, void *ctx)
@@ -251,6 +243,29 @@ static const api_route_t s_builtin[] = {
      ROLE_SERVICE | ROLE_STAFF | ROLE_ADMIN},
     {NULL, NULL, 0, 0},
 };
+
+/* Counts N requests of ROUTE (NULL: an unknown type) answered ST. */
+static void s_count(api_t *self, const api_route_t *route, api_status_t st,
+                    double n)
+{
+    if (!self->metrics)
+        return;
+    size_t i = API_MAX_ROUTES; /* unknown */
+    if (route && route >= s_builtin && route < s_builtin + 2)
+        i = (size_t)(route - s_builtin);
+    else if (route)
+        i = 2 + (size_t)(route - self->opts.routes);
+    metric_t **m = &self->counted[i][st];
+    if (!*m) {
+        char labels[160];
+        snprintf(labels, sizeof labels, "type=\"%s\",result=\"%s\"",
+                 route ? route->type : "unknown", s_status_names[st]);
+        *m = metrics_counter(self->metrics, "juli_requests_total",
+                             "Requests answered, by type and result.",
+                             labels);
+    }
+    metric_add(*m, n);
+}
 
 static const api_route_t *s_route(const api_t *self, field_str_t type)
 {
@@ -401,7 +416,7 @@ static api_status_t s_run(api_t *self, const void *bytes, size_t size,
     if (!packed)
         s_pack_reply(self, st, req.id, &req, self->detail);
     *id = req.id;
-    s_count(self, *route, s_status_names[st], 1);
+    s_count(self, *route, st, 1);
     return st;
 }
 
@@ -590,7 +605,7 @@ metrics:
         const api_route_t *tables[] = {s_builtin, opts->routes};
         for (int t = 0; t < 2; t++)
             for (const api_route_t *r = tables[t]; r->type; r++)
-                s_count(self, r, "ok", 0);
+                s_count(self, r, API_OK, 0);
     }
     return self;
 fail:

@@ -194,6 +194,13 @@ store_t *store_open(const store_opts_t *opts, char *err, size_t errlen)
         return NULL;
     }
     self->source = opts->source;
+    /* One connection per process, used by one thread: SQLite need not
+     * count memory (a global mutex per malloc) before it first runs. */
+    static int configured;
+    if (!configured) {
+        sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+        configured = 1;
+    }
     char why[256];
     if (s_mkdir_parent(opts->path, why, sizeof why) < 0)
         goto fail;
@@ -206,6 +213,8 @@ store_t *store_open(const store_opts_t *opts, char *err, size_t errlen)
         goto fail;
     }
     sqlite3_extended_result_codes(self->db, 1);
+    /* Room for the small allocations of a statement's life. */
+    sqlite3_db_config(self->db, SQLITE_DBCONFIG_LOOKASIDE, NULL, 512, 512);
     sqlite3_busy_timeout(self->db, 5000);
     const char *pragmas = opts->synchronous_full
                               ? "PRAGMA journal_mode=WAL;"

@@ -5,8 +5,9 @@
  *     timed out must not be taken for the answer to the next one.
  *  2. The config is read on first need, so `julictl CMD --help` works
  *     with a broken config file, and read at most once.
- *  3. One client at a time: a command that talks to another daemon closes
- *     the first connection.
+ *  3. One client per daemon, connected on first need and kept for the
+ *     run: a command that goes back and forth between daemons (simulate,
+ *     report) does not reconnect each time.
  *  4. ctl_send and ctl_recv are ctl_call's two halves, for a command that
  *     keeps many requests in flight on that connection (import).
  */
@@ -20,8 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "curve.h"
 #include "json.h"
 #include "period.h"
@@ -52,7 +56,9 @@ void ctl_init(ctl_t *ctl)
 
 void ctl_fini(ctl_t *ctl)
 {
-    client_destroy(&ctl->client);
+    for (size_t i = 0; i < 3; i++)
+        client_destroy(&ctl->clients[i]);
+    ctl->client = NULL;
     config_destroy(&ctl->config);
     pack_free(&ctl->frame);
 }
@@ -234,6 +240,31 @@ static int s_config(ctl_t *ctl)
     return 0;
 }
 
+int ctl_config(ctl_t *ctl, const config_t **out)
+{
+    int rc = s_config(ctl);
+    *out = ctl->config;
+    return rc;
+}
+
+int ctl_clock(ctl_t *ctl, int64_t *start)
+{
+    int rc = s_config(ctl);
+    const config_t *cfg = ctl->config;
+    *start = 0;
+    if (rc || !cfg->clock_start[0])
+        return rc;
+    /* As common/daemon.c does, in the zone s_config has set. */
+    if (period_date(cfg->clock_start, strlen(cfg->clock_start), start) <
+        0) {
+        fprintf(stderr, "julictl: [clock] start: not a date: %s\n",
+                cfg->clock_start);
+        return CTL_EXIT_USAGE;
+    }
+    clock_simulate(*start, cfg->clock_epoch, cfg->clock_speed);
+    return 0;
+}
+
 int ctl_curve(ctl_t *ctl, const char *daemon, const bus_curve_t **out)
 {
     *out = NULL;
@@ -333,23 +364,32 @@ static int s_ours(const msgpack_object *r, const char *id)
            memcmp(v->via.str.ptr, id, v->via.str.size) == 0;
 }
 
-/* Makes sure the client talks to DAEMON. Returns 0 or an exit code. */
+/* Makes ctl->client DAEMON's, connecting it on first need. Returns 0 or
+ * an exit code. */
 static int s_connect(ctl_t *ctl, const char *daemon)
 {
     if (ctl->client && strcmp(ctl->daemon, daemon) == 0)
         return 0;
-    client_destroy(&ctl->client);
+    size_t k = 0;
+    while (s_daemons[k] && strcmp(s_daemons[k], daemon) != 0)
+        k++;
+    if (!s_daemons[k]) {
+        fprintf(stderr, "julictl: no daemon called %s\n", daemon);
+        return CTL_EXIT_USAGE;
+    }
     const char *api;
     int rc = ctl_endpoints(ctl, daemon, &api, NULL);
     if (rc)
         return rc;
     snprintf(ctl->daemon, sizeof ctl->daemon, "%s", daemon);
     snprintf(ctl->endpoint, sizeof ctl->endpoint, "%s", api);
+    if ((ctl->client = ctl->clients[k]))
+        return 0;
     const bus_curve_t *curve;
     if ((rc = ctl_curve(ctl, daemon, &curve)))
         return rc;
     char err[512];
-    ctl->client =
+    ctl->client = ctl->clients[k] =
         client_new_curve(api, ctl->timeout_ms, curve, err, sizeof err);
     if (!ctl->client) { /* nearly always an endpoint that does not parse */
         fprintf(stderr, "julictl: %s\n", err);
@@ -389,7 +429,10 @@ int ctl_send(ctl_t *ctl, const char *daemon, const char *type,
     pack_kstr(p, "type", type);
     pack_kstr(p, "id", id);
     pack_str(p, "body");
-    body_pack(body, p);
+    if (body)
+        body_pack(body, p);
+    else
+        pack_map(p, 0);
     if (client_send(ctl->client, pack_data(p), pack_size(p)) < 0) {
         if (!ctl->quiet)
             fprintf(stderr, "julictl: cannot send to %s: %s\n",
@@ -446,6 +489,35 @@ int ctl_write(ctl_t *ctl, const char *daemon, const char *type,
 {
     int rc = ctl_id(ctl, given, id);
     return rc ? rc : ctl_call(ctl, daemon, type, id, body, reply);
+}
+
+int ctl_events(ctl_t *ctl, const char *daemon, uint64_t *after,
+               int (*each)(const msgpack_object *event, void *arg),
+               void *arg)
+{
+    for (;;) {
+        body_t body;
+        body_init(&body);
+        body_uint(&body, "after", *after);
+        body_uint(&body, "limit", 1000);
+        msgpack_object reply;
+        int rc = ctl_call(ctl, daemon, "events.since", NULL, &body, &reply);
+        body_free(&body);
+        if (rc)
+            return rc;
+        uint32_t n;
+        const msgpack_object *e = show_array(&reply, "events", &n);
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t seq = show_uint(&e[i], "seq", 0);
+            if (seq <= *after)
+                continue;
+            *after = seq;
+            if (each(&e[i], arg))
+                return 0;
+        }
+        if (n == 0 || *after >= show_uint(&reply, "last_seq", 0))
+            return 0;
+    }
 }
 
 int ctl_query(ctl_t *ctl, const char *daemon, const char *type,
@@ -526,6 +598,65 @@ void ctl_progress_done(ctl_t *ctl)
     else
         fprintf(stderr, "%s\n", ctl->progress);
     ctl->progress[0] = '\0';
+}
+
+/* -- small things ---------------------------------------------------------- */
+
+int ctl_signals(sigset_t *old)
+{
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigprocmask(SIG_BLOCK, &mask, old);
+    int fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd < 0)
+        fprintf(stderr, "julictl: signalfd: %s\n", strerror(errno));
+    return fd;
+}
+
+int ctl_signalled(int fd)
+{
+    struct signalfd_siginfo si;
+    return read(fd, &si, sizeof si) == sizeof si;
+}
+
+void *ctl_grow(void *items, size_t n, size_t *cap, size_t size)
+{
+    void **p = items;
+    if (n == *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        void *grown = realloc(*p, c * size);
+        if (!grown)
+            return NULL;
+        *p = grown;
+        *cap = c;
+    }
+    void *it = (char *)*p + n * size;
+    memset(it, 0, size);
+    return it;
+}
+
+uint64_t ctl_fnv(const void *s, size_t len)
+{
+    const unsigned char *p = s;
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 0x100000001b3u;
+    return h;
+}
+
+uint64_t ctl_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void ctl_sleep_ms(unsigned ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
 }
 
 int ctl_print_json(const msgpack_object *reply)

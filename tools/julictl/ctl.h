@@ -2,8 +2,8 @@
  *
  *  A ctl_t lives on main's stack for the whole run and travels to the
  *  command. It holds the global options (config file, endpoint overrides,
- *  --json, --timeout), the config once read, and the one client that talks
- *  to the daemon the command addresses. It is not a long-lived object:
+ *  --json, --timeout), the config once read, and a client per daemon the
+ *  command talks to. It is not a long-lived object:
  *  main sets it up, the command uses it, main tears it down.
  *
  *  The command's side of it:
@@ -21,6 +21,7 @@
 
 #include <getopt.h>
 #include <msgpack.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include "body.h"
@@ -78,7 +79,8 @@ struct ctl {
     const ctl_cmd_t *cmd;    /* the command that runs */
     /* private */
     config_t *config;     /* read on first need */
-    client_t *client;     /* connected to daemon's api */
+    client_t *clients[3]; /* one per daemon, connected on first need */
+    client_t *client;     /* the one of the daemon last talked to */
     char daemon[16];
     char endpoint[256];
     pack_t frame;         /* the request being sent */
@@ -87,6 +89,18 @@ struct ctl {
     struct option longopts[40];
     char progress[256];   /* the progress line shown, "" when none */
 };
+
+/* The config (-c FILE, else $JULI_CONFIG, else the built-in defaults),
+ * read on first need, in *OUT (owned by CTL). Returns 0, or an exit code
+ * after saying why. */
+int ctl_config(ctl_t *ctl, const config_t **out);
+
+/* Puts this process on the stack's clock, as every daemon of the stack
+ * does: simulated (clock.h) when the config has a [clock] section, else
+ * the real one. *START gets the simulated clock's start (the local
+ * midnight of [clock] start, Unix ms), or 0 for the real clock. Returns
+ * 0, or an exit code after saying why (a start that is not a date). */
+int ctl_clock(ctl_t *ctl, int64_t *start);
 
 /* The CURVE options for talking to DAEMON when the config turns CURVE on
  * ([security] curve, keys, client_key), else NULL, into *OUT (valid until
@@ -164,8 +178,8 @@ int ctl_daemon_config(ctl_t *ctl, const char *daemon,
  * after saying why. */
 int ctl_id(ctl_t *ctl, const char *given, char id[CTL_ID_SIZE]);
 
-/* Sends {type: TYPE, id: ID, body: BODY} to DAEMON's api and waits for
- * its reply. A query passes ID NULL and gets a fresh one, so its reply can
+/* Sends {type: TYPE, id: ID, body: BODY} (BODY NULL: an empty map) to
+ * DAEMON's api and waits for its reply. A query passes ID NULL and gets a fresh one, so its reply can
  * be told from a late one. Returns CTL_EXIT_OK with the reply in *REPLY
  * (valid until the next ctl_call), or the exit code after saying why on
  * stderr: an ok:false reply, with --json also printed on stdout
@@ -173,6 +187,16 @@ int ctl_id(ctl_t *ctl, const char *given, char id[CTL_ID_SIZE]);
  * does not decode (CTL_EXIT_FAILED). */
 int ctl_call(ctl_t *ctl, const char *daemon, const char *type,
              const char *id, const body_t *body, msgpack_object *reply);
+
+/* Reads DAEMON's logged events after *AFTER, oldest first, one
+ * events.since page at a time, and calls EACH(event, ARG) for every one,
+ * until the daemon's last_seq as of the last page. *AFTER follows the
+ * last event read, so a later call goes on from there. EACH must not
+ * talk to a daemon (the page lives in the reply); a nonzero return stops
+ * the reading. Returns 0, or the exit code after saying why. */
+int ctl_events(ctl_t *ctl, const char *daemon, uint64_t *after,
+               int (*each)(const msgpack_object *event, void *arg),
+               void *arg);
 
 /* ctl_call of the write TYPE under the idempotency key GIVEN (--id), or a
  * fresh one; the key used is written to ID. Returns the exit code; on 0
@@ -184,9 +208,9 @@ int ctl_write(ctl_t *ctl, const char *daemon, const char *type,
 /* The two halves of ctl_call, for a command that keeps many requests in
  * flight on the one connection and matches replies by id itself.
  * ctl_send sends {type: TYPE, id: ID, body: BODY} to DAEMON (connecting
- * first when the client talks to another daemon, which drops whatever
- * was in flight there). ctl_recv waits for the next reply, whatever
- * request it answers, and decodes it into *REPLY (valid until the next
+ * on first need: each daemon has its connection, kept for the run).
+ * ctl_recv waits for the next reply on the connection last sent on,
+ * whatever request it answers, and decodes it into *REPLY (valid until the next
  * ctl_recv or ctl_call). Both return 0, or the exit code after saying why
  * on stderr: CTL_EXIT_NO_REPLY (cannot send, or nothing in time),
  * CTL_EXIT_FAILED (a reply that does not decode). */
@@ -233,6 +257,32 @@ void ctl_progress(ctl_t *ctl, const char *fmt, ...)
 /* Ends the progress line: its last state stays on stderr, on a line of
  * its own. Nothing when there is none. */
 void ctl_progress_done(ctl_t *ctl);
+
+/* Takes SIGINT and SIGTERM from their default action, for a command that
+ * must end its work cleanly: blocks them, with the mask before in *OLD
+ * (for sigprocmask(SIG_SETMASK, OLD) at the end), and returns a
+ * non-blocking signalfd that reads them, or -1 after saying why. */
+int ctl_signals(sigset_t *old);
+
+/* True when the signalfd FD (ctl_signals) has a signal pending; takes
+ * it. */
+int ctl_signalled(int fd);
+
+/* Makes room for one more item of SIZE bytes at the end of the array
+ * *ITEMS (a pointer to the array's pointer; N used, *CAP allocated),
+ * growing it by doubling. Returns the new item, zeroed (the caller counts
+ * it), or NULL when out of memory. */
+void *ctl_grow(void *items, size_t n, size_t *cap, size_t size);
+
+/* FNV-1a (64 bits) of S[0..LEN): keys derived from content, such as the
+ * idempotency keys of import and simulate. */
+uint64_t ctl_fnv(const void *s, size_t len);
+
+/* A monotonic clock, in milliseconds: for timeouts and durations. */
+uint64_t ctl_mono_ms(void);
+
+/* Sleeps MS milliseconds of real time. */
+void ctl_sleep_ms(unsigned ms);
 
 /* Prints REPLY as one JSON line on stdout. Returns CTL_EXIT_OK, or
  * CTL_EXIT_FAILED when stdout fails. */

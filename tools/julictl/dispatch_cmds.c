@@ -666,45 +666,44 @@ static const struct option s_rates_opts[] = {
     CTL_ARGS_END,
 };
 
-/* Adds the number O times SCALE with one decimal, or "-" when null. */
-static void s_decimal(table_t *t, const msgpack_object *o, double scale)
+void rates_table(const msgpack_object *o, const char *items, const char *name)
 {
-    if (o && (o->type == MSGPACK_OBJECT_FLOAT64 ||
-              o->type == MSGPACK_OBJECT_FLOAT32))
-        table_cellf(t, "%.1f", o->via.f64 * scale);
-    else if (o && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-        table_cellf(t, "%.1f", (double)o->via.u64 * scale);
-    else
-        show_cell(t, o);
+    static const char *const headers[] = {
+        "KEY",      "ASSIGNED",   "RESP%",      "FOLLOWUPS",
+        "RESOL%",   "SATIS%",     "CLOSED",     "WITHIN%",
+        "ON-TIME%", "MED-ACCEPT", "MED-RESOLVE", "NAME"};
+    static const char *const keys[] = {
+        "key",    "assigned", "response_rate",     "followups",
+        "resolution_rate",    "satisfaction_rate", "closed",
+        "within_grid_rate",   "on_time_rate",      "median_accept_min",
+        "median_resolve_min"};
+    /* Rates as percentages, medians in minutes with one decimal. */
+    static const double scale[] = {0, 0, 100, 0, 100, 100, 0, 100, 100, 1, 1};
+    uint32_t n;
+    const msgpack_object *r = show_array(o, items, &n);
+    table_t *t = table_new(name ? 12 : 11, headers);
+    if (!t)
+        return;
+    for (uint32_t i = 0; i < n; i++) {
+        char buf[32];
+        table_row(t);
+        for (size_t k = 0; k < 11; k++)
+            if (scale[k])
+                table_cellf(t, "%s",
+                            show_scaled(show_get(&r[i], keys[k]), scale[k],
+                                        buf));
+            else
+                show_cell(t, show_get(&r[i], keys[k]));
+        if (name)
+            show_cell(t, show_get(&r[i], name));
+    }
+    table_print(t, stdout);
+    table_destroy(&t);
 }
 
 static void s_rates_table(const msgpack_object *reply)
 {
-    static const char *const headers[] = {
-        "KEY",    "ASSIGNED", "RESP%",    "FOLLOWUPS",  "RESOL%",
-        "SATIS%", "CLOSED",   "WITHIN%",  "ON-TIME%",   "MED-ACCEPT",
-        "MED-RESOLVE"};
-    uint32_t n;
-    const msgpack_object *r = show_array(reply, "rows", &n);
-    table_t *t = table_new(11, headers);
-    if (!t)
-        return;
-    for (uint32_t i = 0; i < n; i++) {
-        table_row(t);
-        show_cell(t, show_get(&r[i], "key"));
-        show_cell(t, show_get(&r[i], "assigned"));
-        s_decimal(t, show_get(&r[i], "response_rate"), 100);
-        show_cell(t, show_get(&r[i], "followups"));
-        s_decimal(t, show_get(&r[i], "resolution_rate"), 100);
-        s_decimal(t, show_get(&r[i], "satisfaction_rate"), 100);
-        show_cell(t, show_get(&r[i], "closed"));
-        s_decimal(t, show_get(&r[i], "within_grid_rate"), 100);
-        s_decimal(t, show_get(&r[i], "on_time_rate"), 100);
-        s_decimal(t, show_get(&r[i], "median_accept_min"), 1);
-        s_decimal(t, show_get(&r[i], "median_resolve_min"), 1);
-    }
-    table_print(t, stdout);
-    table_destroy(&t);
+    rates_table(reply, "rows", NULL);
 }
 
 static int s_rates(ctl_t *ctl, int argc, char **argv)

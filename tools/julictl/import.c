@@ -44,7 +44,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "cmds.h"
 #include "csv.h"
@@ -218,27 +217,17 @@ static const s_kind_t s_kinds[] = {
 
 /* -- reading the files ----------------------------------------------------- */
 
-/* FNV-1a, 64 bits, of S[0..LEN). */
-static uint64_t s_fnv(const void *s, size_t len)
-{
-    const unsigned char *p = s;
-    uint64_t h = 0xcbf29ce484222325u;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ p[i]) * 0x100000001b3u;
-    return h;
-}
-
 /* The idempotency key of IT: "import:FILE:KEY:BODYHASH", or, when that is
  * too long for a key, the KEY hashed too. */
 static void s_item_id(s_item_t *it)
 {
-    uint32_t body = (uint32_t)s_fnv(pack_data(&it->body.pack),
+    uint32_t body = (uint32_t)ctl_fnv(pack_data(&it->body.pack),
                                     pack_size(&it->body.pack));
     int n = snprintf(it->id, sizeof it->id, "import:%s:%s:%08" PRIx32,
                      it->file->kind->name, it->key, body);
     if (n < 0 || (size_t)n >= sizeof it->id)
         snprintf(it->id, sizeof it->id, "import:%s:#%016" PRIx64 ":%08" PRIx32,
-                 it->file->kind->name, s_fnv(it->key, strlen(it->key)),
+                 it->file->kind->name, ctl_fnv(it->key, strlen(it->key)),
                  body);
 }
 
@@ -347,19 +336,6 @@ static int s_items(s_import_t *imp)
 }
 
 /* -- sending --------------------------------------------------------------- */
-
-static uint64_t s_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void s_sleep_ms(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
-}
 
 static void s_progress(s_import_t *imp)
 {
@@ -486,7 +462,7 @@ static int s_send_all(s_import_t *imp, const char *daemon, int wave)
         fprintf(stderr, "julictl import: out of memory\n");
         return CTL_EXIT_FAILED;
     }
-    uint64_t deadline = s_now_ms() + RETRY_MS, applied = imp->applied;
+    uint64_t deadline = ctl_mono_ms() + RETRY_MS, applied = imp->applied;
     int rc = 0, want = ITEM_TODO;
     for (;;) {
         size_t n = 0;
@@ -508,9 +484,9 @@ static int s_send_all(s_import_t *imp, const char *daemon, int wave)
         int may = s_may_succeed(imp, daemon, batch, n);
         if (imp->applied > applied) { /* dispatch is catching up */
             applied = imp->applied;
-            deadline = s_now_ms() + RETRY_MS;
+            deadline = ctl_mono_ms() + RETRY_MS;
         }
-        if (!may || s_now_ms() >= deadline) {
+        if (!may || ctl_mono_ms() >= deadline) {
             if (strcmp(daemon, "dispatch") == 0 &&
                 imp->applied < imp->intake_seq)
                 fprintf(stderr,
@@ -523,7 +499,7 @@ static int s_send_all(s_import_t *imp, const char *daemon, int wave)
                     s_refuse(batch[i], batch[i]->error, batch[i]->detail);
             break;
         }
-        s_sleep_ms(RETRY_SLEEP_MS);
+        ctl_sleep_ms(RETRY_SLEEP_MS);
     }
     free(batch);
     s_progress(imp);
@@ -564,7 +540,7 @@ static int s_import(ctl_t *ctl, int argc, char **argv)
     if (rc)
         return rc;
     const char *dir = argv[optind];
-    uint64_t t0 = s_now_ms();
+    uint64_t t0 = ctl_mono_ms();
     s_import_t imp = {.ctl = ctl};
     for (size_t k = 0; k < sizeof s_kinds / sizeof s_kinds[0]; k++) {
         s_file_t *f = &imp.files[imp.nfiles++];
@@ -596,7 +572,7 @@ static int s_import(ctl_t *ctl, int argc, char **argv)
         rc = s_send_all(&imp, "scoring", -1);
     ctl_progress_done(ctl);
     if (!rc) {
-        s_summary(&imp, dir, (double)(s_now_ms() - t0) / 1000);
+        s_summary(&imp, dir, (double)(ctl_mono_ms() - t0) / 1000);
         for (size_t i = 0; i < imp.nfiles; i++)
             if (imp.files[i].refused)
                 rc = CTL_EXIT_FAILED;

@@ -5,7 +5,8 @@
  *  main reads top-down: the global options, the command's name looked up
  *  in the table below, the command run with the rest of the line, exit
  *  with its code. The commands live in service_cmds.c, tail.c,
- *  intake_cmds.c, dispatch_cmds.c, scoring_cmds.c, backup.c and import.c;
+ *  intake_cmds.c, dispatch_cmds.c, scoring_cmds.c, backup.c, import.c,
+ *  keygen.c, simulate.c and report.c;
  *  what a run holds (options, config, client) is ctl.c's.
  */
 #include <locale.h>
@@ -28,7 +29,8 @@ static const ctl_cmd_t *const s_cmds[] = {
     &cmd_member, &cmd_points, &cmd_ledger, &cmd_leaderboard, &cmd_ratings,
     &cmd_volunteer, &cmd_adjust, &cmd_verify,
     /* the whole stack */
-    &cmd_backup, &cmd_import, &cmd_keygen, NULL,
+    &cmd_backup, &cmd_import, &cmd_keygen, &cmd_simulate, &cmd_report,
+    NULL,
 };
 
 static void s_help(void)

@@ -53,23 +53,11 @@ static int64_t s_int(const msgpack_object *o)
     return 0;
 }
 
-/* Adds points O as a cell: a whole number as it is, an average with at
- * most two decimals ("12.5", "12.33"). */
+/* Adds points O as a cell, as show_points writes them. */
 static void s_points_cell(table_t *t, const msgpack_object *o)
 {
-    if (!o || (o->type != MSGPACK_OBJECT_FLOAT64 &&
-               o->type != MSGPACK_OBJECT_FLOAT32)) {
-        show_cell(t, o);
-        return;
-    }
     char buf[32];
-    snprintf(buf, sizeof buf, "%.2f", o->via.f64);
-    size_t n = strlen(buf);
-    while (n > 0 && buf[n - 1] == '0') /* 12.50 -> 12.5, 12.00 -> 12 */
-        n--;
-    if (n > 0 && buf[n - 1] == '.')
-        n--;
-    table_cell(t, buf, n);
+    table_cellf(t, "%s", show_points(o, buf));
 }
 
 /* -- member register ------------------------------------------------------- */
@@ -222,11 +210,11 @@ static const struct option s_board_opts[] = {
     CTL_ARGS_END,
 };
 
-static void s_board_table(const msgpack_object *reply)
+void board_table(const msgpack_object *o, const char *items)
 {
     static const char *const headers[] = {"RANK", "ID", "NAME", "POINTS"};
     uint32_t n;
-    const msgpack_object *r = show_array(reply, "rows", &n);
+    const msgpack_object *r = show_array(o, items, &n);
     table_t *t = table_new(4, headers);
     if (!t)
         return;
@@ -239,6 +227,11 @@ static void s_board_table(const msgpack_object *reply)
     }
     table_print(t, stdout);
     table_destroy(&t);
+}
+
+static void s_board_table(const msgpack_object *reply)
+{
+    board_table(reply, "rows");
 }
 
 static int s_leaderboard(ctl_t *ctl, int argc, char **argv)
@@ -273,8 +266,7 @@ static const struct option s_ratings_opts[] = {
     CTL_ARGS_END,
 };
 
-/* The reply to ratings.compute: how many of each scope got 0..5 stars. */
-static void s_computed_table(const msgpack_object *reply)
+void stars_table(const msgpack_object *reply)
 {
     static const char *const headers[] = {"SCOPE", "RATED", "0★", "1★",
                                           "2★",    "3★",    "4★", "5★"};
@@ -364,7 +356,7 @@ static int s_ratings(ctl_t *ctl, int argc, char **argv)
     if (rc || ctl->json)
         return rc ? rc : ctl_print_json(&reply);
     printf("ratings of %s computed (id %s)\n", period, id);
-    s_computed_table(&reply);
+    stars_table(&reply);
     return CTL_EXIT_OK;
 }
 

@@ -35,6 +35,14 @@ const char *show_str(const msgpack_object *o, const char *key, char *buf,
     return buf;
 }
 
+const char *show_copy(const msgpack_object *o, const char *key, char *buf,
+                      size_t size)
+{
+    if (size && !show_str(o, key, buf, size))
+        buf[0] = '\0';
+    return buf;
+}
+
 uint64_t show_uint(const msgpack_object *o, const char *key, uint64_t def)
 {
     const msgpack_object *v = show_get(o, key);
@@ -64,6 +72,46 @@ const char *show_text(const msgpack_object *o, char *buf, size_t size,
         free(json);
     }
     *len = n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+    return buf;
+}
+
+const char *show_scaled(const msgpack_object *o, double scale, char buf[32])
+{
+    if (o && (o->type == MSGPACK_OBJECT_FLOAT64 ||
+              o->type == MSGPACK_OBJECT_FLOAT32))
+        snprintf(buf, 32, "%.1f", o->via.f64 * scale);
+    else if (o && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        snprintf(buf, 32, "%.1f", (double)o->via.u64 * scale);
+    else
+        snprintf(buf, 32, "-");
+    return buf;
+}
+
+const char *show_percent(const msgpack_object *o, char buf[32])
+{
+    show_scaled(o, 100, buf);
+    if (strcmp(buf, "-") != 0)
+        strcat(buf, "%");
+    return buf;
+}
+
+const char *show_points(const msgpack_object *o, char buf[32])
+{
+    size_t n;
+    if (!o || (o->type != MSGPACK_OBJECT_FLOAT64 &&
+               o->type != MSGPACK_OBJECT_FLOAT32)) {
+        const char *s = show_text(o, buf, 32, &n);
+        if (s != buf) /* a str: copied, so BUF holds the text */
+            snprintf(buf, 32, "%.*s", (int)(n < 31 ? n : 31), s);
+        return buf;
+    }
+    snprintf(buf, 32, "%.2f", o->via.f64);
+    n = strlen(buf);
+    while (n > 0 && buf[n - 1] == '0') /* 12.50 -> 12.5, 12.00 -> 12 */
+        n--;
+    if (n > 0 && buf[n - 1] == '.')
+        n--;
+    buf[n] = '\0';
     return buf;
 }
 

@@ -26,6 +26,11 @@ const msgpack_object *show_get(const msgpack_object *o, const char *key);
 const char *show_str(const msgpack_object *o, const char *key, char *buf,
                      size_t size);
 
+/* show_str, but an empty string in BUF when there is no str under KEY.
+ * Returns BUF. */
+const char *show_copy(const msgpack_object *o, const char *key, char *buf,
+                      size_t size);
+
 /* The non-negative integer under KEY, or DEF when absent or not one. */
 uint64_t show_uint(const msgpack_object *o, const char *key, uint64_t def);
 
@@ -33,6 +38,20 @@ uint64_t show_uint(const msgpack_object *o, const char *key, uint64_t def);
  * (SIZE bytes) and its length in *LEN. */
 const char *show_text(const msgpack_object *o, char *buf, size_t size,
                       size_t *len);
+
+/* The number O times SCALE with one decimal ("87.5"; a rate times 100 is
+ * a percentage), or "-" when O is not a number (a rate with nothing to
+ * count is nil); in BUF, which it returns. */
+const char *show_scaled(const msgpack_object *o, double scale, char buf[32]);
+
+/* The rate O as a percentage ("87.5%"), or "-" when it is nil; in BUF,
+ * which it returns. */
+const char *show_percent(const msgpack_object *o, char buf[32]);
+
+/* Points O as text: a whole number as it is, an average with at most two
+ * decimals ("12.5", "12.33"), anything else as show_text writes it; in
+ * BUF, which it returns. */
+const char *show_points(const msgpack_object *o, char buf[32]);
 
 /* Writes the text S[0..LEN) to OUT with control characters as spaces
  * (see table_clean). */

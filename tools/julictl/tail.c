@@ -24,7 +24,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -68,8 +67,7 @@ static int s_print(s_tail_t *t, const msgpack_object *e, uint64_t seq)
 /* True once SIGINT or SIGTERM is pending; drains it. */
 static int s_signalled(s_tail_t *t)
 {
-    struct signalfd_siginfo si;
-    if (!t->stop && read(t->sigfd, &si, sizeof si) == sizeof si)
+    if (!t->stop && ctl_signalled(t->sigfd))
         t->stop = 1;
     return t->stop;
 }
@@ -240,21 +238,15 @@ static int s_tail(ctl_t *ctl, int argc, char **argv)
     if (rc)
         return rc;
 
-    sigset_t mask, old;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    sigprocmask(SIG_BLOCK, &mask, &old);
+    sigset_t old;
     frame_limits_t lim = {.max_frame = 16u << 20,
                           .max_str = 1u << 20,
                           .max_depth = 16,
                           .max_array = 1u << 16,
                           .max_map = 1u << 16};
     rc = CTL_EXIT_FAILED;
-    if ((t.sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
-        fprintf(stderr, "julictl: signalfd: %s\n", strerror(errno));
+    if ((t.sigfd = ctl_signals(&old)) < 0)
         goto done;
-    }
     if (!(t.decoder = frame_decoder_new(&lim))) {
         fprintf(stderr, "julictl: out of memory\n");
         goto done;
