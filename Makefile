@@ -80,11 +80,12 @@ build/deps.mk: Makefile
 	   echo "TEST_LIBS := $$(pkg-config --libs $(TESTPKGS))"; } > $@
 
 # -- objects: release in build/rel, sanitized in build/san -------------------
-$(REL)/%.o: %.c
+# Objects depend on the Makefile too: a change of flags rebuilds them.
+$(REL)/%.o: %.c Makefile
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(OPT) -MMD -MP -c $< -o $@
 
-$(SAN)/%.o: %.c
+$(SAN)/%.o: %.c Makefile
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(SANFLAGS) -MMD -MP -c $< -o $@
 

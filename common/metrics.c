@@ -77,6 +77,7 @@ struct metrics {
 
 /* -- registry ------------------------------------------------------------ */
 
+#ifndef NDEBUG /* for an assertion only */
 static int s_valid_name(const char *s)
 {
     for (const char *p = s; *p; p++) {
@@ -87,6 +88,7 @@ static int s_valid_name(const char *s)
     }
     return *s != '\0';
 }
+#endif
 
 static void s_metric_free(metric_t *m)
 {
