@@ -8,7 +8,7 @@ DEBS     := pkg-config libzmq3-dev libuv1-dev libmsgpack-dev libsqlite3-dev \
             libinih-dev libsystemd-dev libmicrohttpd-dev libcmocka-dev \
             libsodium-dev \
             tzdata \
-            systemd procps prometheus
+            systemd procps prometheus libxml2-utils
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
