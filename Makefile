@@ -52,10 +52,15 @@ FUZZ_REPLAY := $(addprefix $(SAN)/fuzz/,$(FUZZ))
 all: $(addprefix bin/,$(PROGRAMS))
 
 help:
-	@echo "make            build bin/ (installs missing Debian packages first)"
-	@echo "make run        build, then start the stack on loopback under ./var"
-	@echo "make test       unit and end-to-end tests under ASan and UBSan"
-	@echo "make clean      remove bin/ and build/"
+	@echo "make              build bin/ (installs missing Debian packages first)"
+	@echo "make run          the stack on loopback with the demo community, under ./var"
+	@echo "make demo         a simulated month of the demo community, and its report"
+	@echo "make test         unit and end-to-end tests, fuzz replays, a bench smoke"
+	@echo "make bench        the benchmark against the durable group-commit baseline"
+	@echo "make fuzz         libFuzzer on every target for FUZZ_SECONDS (default 60)"
+	@echo "make install      binaries, units, /etc/juli/juli.ini (PREFIX, DESTDIR)"
+	@echo "make uninstall    what install put"
+	@echo "make clean        remove bin/ and build/"
 
 # -- packages ---------------------------------------------------------------
 # Written once every package of DEBS is installed (libraries, and the tools
