@@ -50,6 +50,8 @@ struct api {
     uint64_t started_ms;
     int in_turn;     /* this turn began its transaction (first write) */
     int turn_failed; /* BEGIN failed: the turn's writes are unavailable */
+    void (*on_commit)(void *ctx); /* api_on_commit's hook, this turn */
+    void *on_commit_ctx;
     /* the turn's outbox */
     s_outgoing_t *out;
     size_t nout, capout;
@@ -448,8 +450,10 @@ static int s_end_turn(api_t *self)
     if (!self->in_turn)
         return 1;
     self->in_turn = 0;
-    if (self->turn_failed)
+    if (self->turn_failed) {
+        self->on_commit = NULL;
         return 0;
+    }
     uint64_t t0 = uv_hrtime();
     int committed = store_commit(self->store) == 0;
     if (self->metrics) {
@@ -460,7 +464,17 @@ static int s_end_turn(api_t *self)
     }
     if (!committed)
         log_warn("api: commit failed: the turn's writes become unavailable");
+    void (*hook)(void *) = self->on_commit;
+    self->on_commit = NULL;
+    if (committed && hook)
+        hook(self->on_commit_ctx);
     return committed;
+}
+
+void api_on_commit(api_req_t *req, void (*fn)(void *ctx), void *ctx)
+{
+    req->api->on_commit = fn;
+    req->api->on_commit_ctx = ctx;
 }
 
 void api_call(api_t *self, const void *frame, size_t len, int roles,

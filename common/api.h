@@ -140,6 +140,13 @@ api_status_t api_fail(api_req_t *req, api_status_t status, const char *fmt,
  * savepoint. Returns 0, or -1 (then fail the request as unavailable). */
 int api_event(api_req_t *req, const char *type, const pack_t *data);
 
+/* Asks for FN(CTX) to be called once, right after this request's turn
+ * commits successfully (not when the commit fails, nor when the turn wrote
+ * nothing). One hook per turn: a later call replaces it. For a service that
+ * caches committed state: the hook must check what the store now holds,
+ * since the request's own savepoint may still have been rolled back. */
+void api_on_commit(api_req_t *req, void (*fn)(void *ctx), void *ctx);
+
 /* The store, for handlers. */
 store_t *api_store(api_t *self);
 

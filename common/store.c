@@ -23,6 +23,7 @@
 #include "log.h"
 
 #define STORE_MAX_STMTS 96
+#define STORE_COUNT_KEY 96 /* longer keys are written at once */
 
 enum { S_IDLE, S_OPEN, S_IN_REQUEST };
 
@@ -57,6 +58,14 @@ struct store {
     event_t *committed; /* the same, as events, built by store_committed */
     size_t npending, cap_pending, npending_at_savepoint;
     char *arena; /* their types and data, back to back */
+    /* Counter deltas of the open transaction, one entry per
+     * store_count_add, merged per key and written by s_counts_flush (at
+     * commit, or before store_counts reads). */
+    struct s_delta {
+        char key[STORE_COUNT_KEY];
+        int64_t delta;
+    } *deltas;
+    size_t ndeltas, cap_deltas, ndeltas_at_savepoint;
     char *idem_buf; /* the last idempotency entry read */
     size_t idem_cap;
     size_t arena_len, arena_cap, arena_at_savepoint;
@@ -260,6 +269,7 @@ void store_close(store_t **self_p)
     free(self->pending);
     free(self->committed);
     free(self->arena);
+    free(self->deltas);
     free(self->idem_buf);
     free(self);
     *self_p = NULL;
@@ -290,6 +300,7 @@ int store_begin(store_t *self)
     assert(self->state == S_IDLE);
     self->npending = 0;
     self->arena_len = 0;
+    self->ndeltas = 0;
     if (store_step(self, self->begin) < 0)
         return -1;
     self->state = S_OPEN;
@@ -307,12 +318,51 @@ void store_rollback(store_t *self)
     self->last_seq = self->seq_at_begin;
     self->npending = 0;
     self->arena_len = 0;
+    self->ndeltas = 0;
+}
+
+static int s_delta_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct s_delta *)a)->key,
+                  ((const struct s_delta *)b)->key);
+}
+
+static int s_count_write(store_t *self, const char *key, int64_t delta)
+{
+    sqlite3_stmt *st = self->count_add;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, delta);
+    return store_step(self, st) < 0 ? -1 : 0;
+}
+
+/* Writes the pending counter deltas, one UPSERT per key, in the open
+ * transaction (outside any savepoint), and forgets them. Returns 0 or -1. */
+static int s_counts_flush(store_t *self)
+{
+    assert(self->state == S_OPEN);
+    size_t n = self->ndeltas;
+    self->ndeltas = 0;
+    if (n > 1)
+        qsort(self->deltas, n, sizeof *self->deltas, s_delta_cmp);
+    for (size_t i = 0; i < n;) {
+        int64_t sum = 0;
+        size_t j = i;
+        for (; j < n && strcmp(self->deltas[j].key, self->deltas[i].key) == 0;
+             j++)
+            sum += self->deltas[j].delta;
+        /* A sum of 0 is still written: the key exists, as it did when
+         * every move was its own UPSERT. */
+        if (s_count_write(self, self->deltas[i].key, sum) < 0)
+            return -1;
+        i = j;
+    }
+    return 0;
 }
 
 int store_commit(store_t *self)
 {
     assert(self->state == S_OPEN);
-    if (store_step(self, self->commit) == 0) {
+    if (s_counts_flush(self) == 0 && store_step(self, self->commit) == 0) {
         self->state = S_IDLE;
         return 0;
     }
@@ -329,6 +379,7 @@ int store_savepoint(store_t *self)
     self->seq_at_savepoint = self->last_seq;
     self->npending_at_savepoint = self->npending;
     self->arena_at_savepoint = self->arena_len;
+    self->ndeltas_at_savepoint = self->ndeltas;
     return 0;
 }
 
@@ -341,6 +392,7 @@ int store_savepoint_end(store_t *self, int ok)
     self->last_seq = self->seq_at_savepoint;
     self->npending = self->npending_at_savepoint;
     self->arena_len = self->arena_at_savepoint;
+    self->ndeltas = self->ndeltas_at_savepoint;
     if (store_step(self, self->rollback_to) < 0 ||
         store_step(self, self->release) < 0)
         return -1;
@@ -555,15 +607,31 @@ int store_offset_set(store_t *self, const char *upstream, uint64_t seq)
 int store_count_add(store_t *self, const char *key, int64_t delta)
 {
     assert(self->state != S_IDLE);
-    sqlite3_stmt *st = self->count_add;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, delta);
-    return store_step(self, st) < 0 ? -1 : 0;
+    size_t len = strlen(key);
+    if (len >= STORE_COUNT_KEY)
+        return s_count_write(self, key, delta);
+    if (self->ndeltas == self->cap_deltas) {
+        size_t cap = self->cap_deltas ? self->cap_deltas * 2 : 64;
+        struct s_delta *d = realloc(self->deltas, cap * sizeof *d);
+        if (!d)
+            return -1;
+        self->deltas = d;
+        self->cap_deltas = cap;
+    }
+    struct s_delta *d = &self->deltas[self->ndeltas++];
+    memcpy(d->key, key, len + 1);
+    d->delta = delta;
+    return 0;
 }
 
 int store_counts(store_t *self,
                  void (*cb)(const char *key, int64_t n, void *arg), void *arg)
 {
+    /* Reads inside the open transaction see its released requests' moves,
+     * as when each move was its own UPSERT. */
+    assert(self->state != S_IN_REQUEST || self->ndeltas == 0);
+    if (self->state == S_OPEN && self->ndeltas && s_counts_flush(self) < 0)
+        return -1;
     sqlite3_stmt *st = self->counts;
     int rc;
     while ((rc = store_step(self, st)) == 1)

@@ -16,7 +16,10 @@
  *    5. An upstream's offset moves in the same transaction as the effect of
  *       the event it names.
  *    6. Counters (requests by status, ...) move in the same transaction as
- *       what they count, so reading them never scans a table.
+ *       what they count, so reading them never scans a table. Their moves
+ *       are kept in memory and written once per key just before COMMIT
+ *       (forgotten with a rolled-back savepoint or transaction); a read
+ *       inside the transaction writes them first.
  *
  *  The file is in WAL mode with synchronous=FULL unless configured NORMAL,
  *  and busy_timeout set for other readers (julictl backup, the sqlite3
@@ -144,10 +147,13 @@ int store_offset_set(store_t *self, const char *upstream, uint64_t seq);
 
 /* -- counters -------------------------------------------------------------- */
 
-/* Moves counter KEY by DELTA, in the open transaction. Returns 0 or -1. */
+/* Moves counter KEY by DELTA, in the open transaction (written at commit).
+ * Returns 0 or -1. */
 int store_count_add(store_t *self, const char *key, int64_t delta);
 
-/* Calls CB with every counter, in key order. Returns 0 or -1. */
+/* Calls CB with every counter, in key order, with the moves of the open
+ * transaction. Not inside a request's savepoint after moves in it.
+ * Returns 0 or -1. */
 int store_counts(store_t *self,
                  void (*cb)(const char *key, int64_t n, void *arg),
                  void *arg);

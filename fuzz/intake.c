@@ -32,6 +32,7 @@ static struct {
 static void s_down(void)
 {
     api_destroy(&s.api);
+    grid_free(&s.in);
     pack_free(&s.in.data);
     pack_free(&s.in.list);
     store_close(&s.store);

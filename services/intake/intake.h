@@ -43,7 +43,8 @@ typedef struct {
     const config_t *config;
     store_t *store;
     /* grid.c */
-    sqlite3_stmt *node_get, *node_put;
+    sqlite3_stmt *node_get, *node_put, *node_all;
+    struct grid_cache *grid; /* the committed tree (grid_free) */
     /* request.c */
     sqlite3_stmt *req_insert, *req_get, *req_by_ref, *req_update,
         *req_status, *timeline_add, *timeline_get, *list_all, *list_status, *list_grid, *list_category;
@@ -59,8 +60,12 @@ extern const char *const intake_migrations[];
 /* The requests the daemon answers, with who may send each (main.c). */
 extern const api_route_t intake_routes[];
 
-/* Prepares grid.c's statements. Returns 0 or -1. */
+/* Prepares grid.c's statements and loads the committed tree into memory.
+ * Returns 0 or -1. */
 int grid_prepare(intake_t *in);
+
+/* Frees the tree in memory (NULL is fine). */
+void grid_free(intake_t *in);
 
 /* Resolves the location map LOC (stairwell?, compound?, grid?, address?)
  * into *CHAIN. Returns API_OK, or API_INVALID with the detail written

@@ -93,6 +93,7 @@ static void s_stop(void *ctx)
 {
     intake_t *in = ctx;
     follow_destroy(&in->dispatch);
+    grid_free(in);
     pack_free(&in->data);
     pack_free(&in->list);
     free(in);

@@ -261,6 +261,18 @@ static int s_event(intake_t *in, api_req_t *req, int64_t rid,
     return api_event(req, event, &in->data);
 }
 
+/* A string value as the row would hold it: nil when absent or empty (the
+ * binders store NULL for both). */
+static void s_kopt(pack_t *p, const char *key, const char *s, size_t len)
+{
+    pack_kstrn(p, key, s && len ? s : NULL, len);
+}
+
+static void s_kcopt(pack_t *p, const char *key, const char *s)
+{
+    s_kopt(p, key, s, s ? strlen(s) : 0);
+}
+
 /* -- request.submit -------------------------------------------------------- */
 
 typedef struct {
@@ -357,12 +369,43 @@ api_status_t request_submit(api_req_t *req, void *ctx)
                                      : "no grid or category: waits for staff")
                               : "no category: waits for staff");
     if (s_timeline(in, rid, req->now, status, note) < 0 ||
-        s_count(in, status, 1) < 0 ||
-        s_event(in, req, rid,
-                *status == 'a' ? "request.accepted" : "request.triaged") < 0)
+        s_count(in, status, 1) < 0)
         return api_fail(req, API_UNAVAILABLE, "store: cannot write");
     char ref[24];
     s_ref(ref, rid);
+    /* The event's data: the row just inserted, packed from the values it
+     * was bound with (the same map as s_pack_row's, key for key). */
+    pack_t *d = &in->data;
+    pack_reset(d);
+    pack_map(d, 15);
+    pack_kstr(d, "ref", ref);
+    pack_kstr(d, "status", status);
+    s_kopt(d, "text", s.text.ptr, s.text.len);
+    pack_kstr(d, "channel", s_channels[s.channel]);
+    s_kcopt(d, "category", cat ? cat->code : NULL);
+    pack_kbool(d, "category_suggested", word != NULL);
+    pack_kuint(d, "urgency", s.urgency);
+    s_kcopt(d, "community", chain.community);
+    s_kcopt(d, "grid", chain.grid);
+    s_kcopt(d, "compound", chain.compound);
+    s_kcopt(d, "stairwell", chain.stairwell);
+    pack_str(d, "location");
+    pack_map(d, 4);
+    s_kcopt(d, "stairwell", chain.stairwell);
+    s_kcopt(d, "compound", chain.compound);
+    s_kcopt(d, "grid", chain.grid);
+    s_kcopt(d, "address", chain.address);
+    pack_str(d, "reporter");
+    pack_map(d, 3);
+    s_kopt(d, "id", s.id.ptr, s.id.len);
+    s_kopt(d, "name", s.name.ptr, s.name.len);
+    s_kopt(d, "phone", s.phone.ptr, s.phone.len);
+    pack_kuint(d, "created", req->now);
+    pack_kuint(d, "updated", req->now);
+    if (api_event(req,
+                  *status == 'a' ? "request.accepted" : "request.triaged",
+                  d) < 0)
+        return api_fail(req, API_UNAVAILABLE, "store: cannot write");
     pack_t *r = api_reply(req, 2);
     pack_kstr(r, "ref", ref);
     pack_kstr(r, "status", status);
