@@ -322,7 +322,7 @@ static int s_pass(dispatch_t *dp, task_t *t, const char *reason,
     pack_t *d = &dp->data;
     pack_reset(d);
     int decline = strcmp(reason, "decline") == 0;
-    pack_map(d, 5);
+    pack_map(d, 6);
     pack_kstr(d, "task", name);
     pack_kstr(d, "ref", t->ref);
     if (decline) {
@@ -337,6 +337,7 @@ static int s_pass(dispatch_t *dp, task_t *t, const char *reason,
         route_pack_assignee(d, &next);
         pack_kstr(d, "reason", reason);
     }
+    pack_kstr(d, "level", route_level(&next)); /* where it went */
     if (s_event(dp, decline ? "task.declined" : "task.escalated", now) < 0 ||
         s_assign(dp, t, &next, now) < 0)
         return -1;
