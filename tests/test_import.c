@@ -225,6 +225,48 @@ static void test_backup(void **state)
     s_saw("live store");
 }
 
+/* A backup restores into a working daemon that serves the same requests:
+ * each copy becomes the store of a daemon of a fresh stack, which answers
+ * as the original does. */
+static void test_restore(void **state)
+{
+    (void)state;
+    h_stack_t r;
+    h_stack_init(&r);
+    h_daemon_t *orig[] = {&s_stack.intake, &s_stack.dispatch,
+                          &s_stack.scoring};
+    h_daemon_t *back[] = {&r.intake, &r.dispatch, &r.scoring};
+    const char *query[] = {
+        "{\"type\":\"events.since\",\"body\":{\"after\":0,\"limit\":50}}",
+        "{\"type\":\"staff.list\",\"body\":{\"node\":\"HCZ-G1\"}}",
+        "{\"type\":\"leaderboard\",\"body\":{\"scope\":\"group\","
+        "\"limit\":5}}",
+    };
+    for (int i = 0; i < 3; i++) {
+        char from[400], to[400], cmd[900];
+        snprintf(from, sizeof from, "%s/backup/today/%s.db", s_stack.dir,
+                 orig[i]->name);
+        snprintf(to, sizeof to, "%s/%s.db", r.dir, orig[i]->name);
+        snprintf(cmd, sizeof cmd, "cp '%s' '%s'", from, to);
+        assert_int_equal(system(cmd), 0);
+        h_daemon_start(back[i]);
+        /* The same answer, byte for byte, but for the uptime. */
+        pack_t a, b;
+        pack_init(&a);
+        pack_init(&b);
+        pack_object(&a, h_call(orig[i]->client, "%s", query[i]));
+        pack_object(&b, h_call(back[i]->client, "%s", query[i]));
+        assert_int_equal(pack_size(&a), pack_size(&b));
+        assert_memory_equal(pack_data(&a), pack_data(&b), pack_size(&a));
+        pack_free(&a);
+        pack_free(&b);
+    }
+    const msgpack_object *v =
+        h_call(r.scoring.client, "{\"type\":\"ledger.verify\"}");
+    assert_string_equal(h_str(v, "intact"), "true");
+    h_stack_cleanup(&r);
+}
+
 /* -- scoring's commands on the imported members ---------------------------- */
 
 static void test_scoring_commands(void **state)
@@ -322,6 +364,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_import_twice),
         cmocka_unit_test(test_backup),
+        cmocka_unit_test(test_restore),
         cmocka_unit_test(test_scoring_commands),
         cmocka_unit_test(test_refused_rows),
     };
