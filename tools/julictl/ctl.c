@@ -187,6 +187,31 @@ int ctl_opts_body(ctl_t *ctl, int argc, char **argv,
     return c == CTL_OPT_END ? c : ctl_opt_exit(c);
 }
 
+int ctl_word(ctl_t *ctl, int argc, char **argv, const char *word, int min,
+             int max, const char *what)
+{
+    if (optind >= argc || strcmp(argv[optind], word) != 0)
+        return ctl_usage(ctl, "expected '%s'", word);
+    optind++;
+    return ctl_positionals(ctl, argc, argv, min, max, what);
+}
+
+int ctl_id_only(ctl_t *ctl, int argc, char **argv, const char **id)
+{
+    enum { O_ONLY_ID = 1 };
+    static const struct option opts[] = {
+        {"id", required_argument, NULL, O_ONLY_ID},
+        {NULL, 0, NULL, 0},
+    };
+    *id = NULL;
+    for (int c; (c = ctl_getopt(ctl, argc, argv, opts)) != CTL_OPT_END;) {
+        if (c != O_ONLY_ID)
+            return ctl_opt_exit(c);
+        *id = optarg;
+    }
+    return CTL_OPT_END;
+}
+
 int ctl_positionals(ctl_t *ctl, int argc, char **argv, int min, int max,
                     const char *what)
 {

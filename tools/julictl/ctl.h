@@ -140,6 +140,17 @@ int ctl_opt_exit(int c);
 int ctl_opts_body(ctl_t *ctl, int argc, char **argv,
                   const struct option *opts, body_t *body);
 
+/* For "CMD WORD ARGS..." (grid define, member register, unit register):
+ * checks that WORD comes first and that MIN to MAX arguments (WHAT) follow
+ * it, the options being read already. Returns 0 with optind on the first
+ * argument after WORD, or CTL_EXIT_USAGE after a usage line. */
+int ctl_word(ctl_t *ctl, int argc, char **argv, const char *word, int min,
+             int max, const char *what);
+
+/* Reads a command's only option, --id KEY, into *ID (NULL when not
+ * given). Returns CTL_OPT_END, or the exit code. */
+int ctl_id_only(ctl_t *ctl, int argc, char **argv, const char **id);
+
 /* Checks that MIN to MAX positional arguments (WHAT, for the message) are
  * left after the options. Returns 0, or CTL_EXIT_USAGE after a usage
  * line. */

@@ -183,10 +183,7 @@ static int s_unit(ctl_t *ctl, int argc, char **argv)
         default: return ctl_opt_exit(c);
         }
     }
-    if (optind >= argc || strcmp(argv[optind], "register") != 0)
-        return ctl_usage(ctl, "expected 'register'");
-    optind++;
-    int rc = ctl_positionals(ctl, argc, argv, 2, 2, "ID NAME");
+    int rc = ctl_word(ctl, argc, argv, "register", 2, 2, "ID NAME");
     if (rc)
         return rc;
     if (!kind || !categories)

@@ -43,24 +43,15 @@ enum {
 
 /* -- grid define ----------------------------------------------------------- */
 
-static const struct option s_id_opts[] = {CTL_ARG("id", O_ID), CTL_ARGS_END};
 
 static int s_grid(ctl_t *ctl, int argc, char **argv)
 {
     static const char *const kinds[] = {"community", "grid", "compound",
                                         "stairwell", NULL};
-    const char *given_id = NULL;
-    for (int c; (c = ctl_getopt(ctl, argc, argv, s_id_opts)) !=
-                CTL_OPT_END;) {
-        if (c != O_ID)
-            return ctl_opt_exit(c);
-        given_id = optarg;
-    }
-    if (optind >= argc || strcmp(argv[optind], "define") != 0)
-        return ctl_usage(ctl, "expected 'define'");
-    optind++;
-    int rc = ctl_positionals(ctl, argc, argv, 3, 4, "CODE NAME KIND");
-    if (rc)
+    const char *given_id;
+    int rc = ctl_id_only(ctl, argc, argv, &given_id);
+    if (rc != CTL_OPT_END ||
+        (rc = ctl_word(ctl, argc, argv, "define", 3, 4, "CODE NAME KIND")))
         return rc;
     const char *code = argv[optind], *name = argv[optind + 1],
                *kind = argv[optind + 2];

@@ -62,22 +62,14 @@ static void s_points_cell(table_t *t, const msgpack_object *o)
 
 /* -- member register ------------------------------------------------------- */
 
-static const struct option s_id_opts[] = {CTL_ARG("id", O_ID), CTL_ARGS_END};
 
 static int s_member(ctl_t *ctl, int argc, char **argv)
 {
-    const char *given_id = NULL;
-    for (int c; (c = ctl_getopt(ctl, argc, argv, s_id_opts)) !=
-                CTL_OPT_END;) {
-        if (c != O_ID)
-            return ctl_opt_exit(c);
-        given_id = optarg;
-    }
-    if (optind >= argc || strcmp(argv[optind], "register") != 0)
-        return ctl_usage(ctl, "expected 'register'");
-    optind++;
-    int rc = ctl_positionals(ctl, argc, argv, 4, 4, "ID NAME GROUP BRANCH");
-    if (rc)
+    const char *given_id;
+    int rc = ctl_id_only(ctl, argc, argv, &given_id);
+    if (rc != CTL_OPT_END ||
+        (rc = ctl_word(ctl, argc, argv, "register", 4, 4,
+                       "ID NAME GROUP BRANCH")))
         return rc;
     char **arg = argv + optind;
     body_t body;
