@@ -260,7 +260,8 @@ bench-smoke: $(BENCH_BIN) $(addprefix $(SAN)/bin/juli-,$(DAEMONS))
 # FUZZ_SECONDS (default 60) with its dictionary fuzz/dict/<target>.dict,
 # writes what crashes into fuzz/crashes/<target>, then merges what it
 # found into a minimal fuzz/corpus/<target> (inputs the seeds do not
-# already cover). FUZZ_TARGETS picks some targets; FUZZ_ARGS adds libFuzzer
+# already cover; files not named by libFuzzer's SHA-1, the regression
+# inputs of fixed crashes, are always kept). FUZZ_TARGETS picks some targets; FUZZ_ARGS adds libFuzzer
 # flags; the log of each run is build/fuzz/log/<target>.log.
 FZ           := build/fuzz
 FUZZ_CC      ?= clang
@@ -344,6 +345,8 @@ fuzz: $(addprefix $(FZ)/,$(FUZZ_TARGETS))
 	  sed -n 's/^stat::number_of_executed_units: */  runs: /p; s/^stat::average_exec_per_sec: */  exec\/s: /p' $$log; \
 	  rm -rf $$fresh; mkdir -p $$fresh; \
 	  cp $$seeds/* $$fresh/ 2>/dev/null; \
+	  for f in $$corpus/*; do [ -e "$$f" ] && ! echo "$${f##*/}" | \
+	    grep -qxE '[0-9a-f]{40}' && cp "$$f" $$fresh/; done; \
 	  if $(FZ)/$$t $(FUZZ_RUN) -merge=1 $$fresh $$corpus >> $$log 2>&1; \
 	  then \
 	    for f in $$seeds/*; do rm -f "$$fresh/$${f##*/}"; done; \

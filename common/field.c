@@ -107,8 +107,9 @@ const msgpack_object *field_get(const field_map_t *m, const char *key)
     const msgpack_object_map *map = &m->obj->via.map;
     for (uint32_t i = 0; i < map->size; i++) {
         const msgpack_object *k = &map->ptr[i].key;
+        /* An empty str's ptr may be NULL: compare only what is there. */
         if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == klen &&
-            memcmp(k->via.str.ptr, key, klen) == 0) {
+            (klen == 0 || memcmp(k->via.str.ptr, key, klen) == 0)) {
             const msgpack_object *v = &map->ptr[i].val;
             return v->type == MSGPACK_OBJECT_NIL ? NULL : v;
         }

@@ -29,12 +29,11 @@
 static frame_decoder_t *s_dec, *s_dec2;
 static pack_t s_pack, s_pack2;
 
-/* Whether getters look up the empty key "" too. Off while field_get's
- * memcmp on the NULL ptr msgpack-c gives an empty key (field.c:111) is
- * open; to see it: gcc with -DFUZZ_EMPTY_KEY=1, replaying
- * fuzz/crashes/frame/empty-key. Default it to 1 once fixed. */
+/* Getters look up the empty key "" too (field_get once compared an empty
+ * key through the NULL ptr msgpack-c gives it: fuzz/corpus/frame/
+ * empty-key). */
 #ifndef FUZZ_EMPTY_KEY
-#define FUZZ_EMPTY_KEY 0
+#define FUZZ_EMPTY_KEY 1
 #endif
 
 static const char *const s_keys[] = {

@@ -8,11 +8,13 @@
  *      input = [role byte] [request frame ...]
  *
  *  the role byte picking ROLE_ANY, ROLE_APP, ROLE_UNIT (as "unit:U-test"),
- *  ROLE_STAFF, ROLE_ADMIN or ROLE_SERVICE (byte % 6). With bit 0x40 of
- *  that byte set, the frame is instead one event of the upstream the
- *  daemon follows ({ts, type, data}), for its apply hook (fuzz_upstream). Every
- * reply must walk clean as a frame and hold the envelope the protocol promises
- *  (fuzz_check_reply); anything else aborts, which is the finding.
+ *  ROLE_STAFF, ROLE_ADMIN or ROLE_SERVICE (byte % 6). With bit 0x40 of that
+ *  byte set, the frame is instead one event of the upstream the daemon
+ *  follows ({ts, type, data}), for its apply hook (fuzz_upstream). Every
+ *  reply must walk clean as a frame and hold the envelope the protocol
+ *  promises (fuzz_check_reply), every event it logged must walk clean the way
+ *  a follower reads it (fuzz_check_events), and what it stored must read back
+ *  clean (fuzz_probes_t); anything else aborts, which is the finding.
  *
  *  The state is rebuilt from scratch before an input whenever the inputs
  *  before it changed the store (any row written, even if rolled back), so

@@ -42,7 +42,8 @@ int progress_apply(void *ctx, const follow_event_t *e)
     if (field_str(&e->data, "ref", FIELD_OPTIONAL, 23, &ref) <= 0 ||
         ref.len < 2 || ref.ptr[0] != 'R')
         return 0; /* staff, units: not about a request */
-    field_str(&e->data, "reason", FIELD_OPTIONAL, 500, &reason);
+    /* A reason of 500 characters: up to 2,000 bytes. */
+    field_str(&e->data, "reason", FIELD_OPTIONAL, 2000, &reason);
     char note[2200], who[600]; /* a reason of 500 characters */
     const char *status = NULL;
     if (field_str_eq(e->type, "task.assigned")) {
