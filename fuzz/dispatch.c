@@ -41,7 +41,7 @@ static struct {
     dispatch_t dp;
     api_t *api;
     sqlite3_stmt *counts, *loads;
-    pack_t reply, scratch;
+    pack_t reply;
     fuzz_state_t state;
     fuzz_probes_t probes;
 } s;
@@ -76,27 +76,56 @@ static int s_apply(void *ctx, const follow_event_t *e)
  * would. */
 static void s_intake_event(const char *type, const char *data)
 {
-    char json[2048];
-    snprintf(json, sizeof json, "{\"ts\":%llu,\"type\":\"%s\",\"data\":%s}",
-             (unsigned long long)clock_now_ms(), type, data);
-    pack_reset(&s.scratch);
-    fuzz_json(&s.scratch, json);
-    if (fuzz_upstream(s.store, "intake", (const uint8_t *)pack_data(&s.scratch),
-                      pack_size(&s.scratch), s_apply, &s.dp) != 1)
-        abort(); /* a seed follow.c would skip */
+    fuzz_event(s.store, "intake", type, data, s_apply, &s.dp);
 }
+
+/* The units registered after the staff. */
+static const fuzz_seed_t s_units[] = {
+    {ROLE_ADMIN,
+     "{\"type\":\"unit.register\",\"id\":\"u-1\",\"body\":{"
+     "\"id\":\"U-test\",\"name\":\"红星物业公司\",\"kind\":\"unit\","
+     "\"categories\":[\"property\",\"facility\"],\"capacity\":3,"
+     "\"agreement\":true}}"},
+    {ROLE_ADMIN, "{\"type\":\"unit.register\",\"id\":\"u-2\",\"body\":{"
+                 "\"id\":\"U2\",\"name\":\"青年志愿者协会\",\"kind\":"
+                 "\"association\",\"categories\":[\"youth\",\"mutual_aid\"]}}"},
+    {ROLE_ADMIN,
+     "{\"type\":\"unit.register\",\"id\":\"u-3\",\"body\":{"
+     "\"id\":\"D1\",\"name\":\"街道城管科\",\"kind\":\"department\","
+     "\"categories\":[\"sanitation\",\"property\",\"safety\"]}}"},
+    {0, NULL},
+};
+
+/* The requests that move the tasks on once intake's events made them. */
+static const fuzz_seed_t s_moves[] = {
+    {ROLE_STAFF, "{\"type\":\"task.accept\",\"id\":\"a2\",\"body\":{"
+                 "\"task\":\"T00000002\",\"by\":\"p-lou\"}}"},
+    {ROLE_STAFF, "{\"type\":\"task.accept\",\"id\":\"a4\",\"body\":{"
+                 "\"task\":\"T00000004\",\"by\":\"p-jing\"}}"},
+    {ROLE_STAFF, "{\"type\":\"task.resolve\",\"id\":\"r4\",\"body\":{"
+                 "\"task\":\"T00000004\",\"by\":\"p-jing\",\"result\":"
+                 "\"已调解，双方和解\",\"participants\":[{\"member\":\"m1\","
+                 "\"hours\":1.5},{\"member\":\"m2\",\"hours\":2}],"
+                 "\"difficulty\":2,\"professional\":true}}"},
+    {ROLE_STAFF, "{\"type\":\"task.accept\",\"id\":\"a5\",\"body\":{"
+                 "\"task\":\"5\",\"by\":\"p-zhu\"}}"},
+    {ROLE_STAFF, "{\"type\":\"task.resolve\",\"id\":\"r5\",\"body\":{"
+                 "\"task\":\"T00000005\",\"by\":\"p-zhu\",\"result\":"
+                 "\"已上门送餐\",\"participants\":[{\"member\":\"m3\","
+                 "\"hours\":0.5}],\"difficulty\":1}}"},
+    {ROLE_STAFF, "{\"type\":\"followup.record\",\"id\":\"f5\",\"body\":{"
+                 "\"task\":\"T00000005\",\"by\":\"p-da\",\"satisfaction\":"
+                 "\"satisfied\",\"note\":\"老人很满意\"}}"},
+    {ROLE_UNIT, "{\"type\":\"task.accept\",\"id\":\"a8\",\"body\":{"
+                "\"task\":\"T00000008\"}}"},
+    {0, NULL},
+};
 
 static void s_up(void)
 {
-    char err[256];
-    store_opts_t so = {.path = ":memory:",
-                       .source = "dispatch",
-                       .synchronous_full = 0,
-                       .migrations = dispatch_migrations};
-    if (!(s.store = store_open(&so, err, sizeof err))) {
-        fprintf(stderr, "fuzz: %s\n", err);
-        abort();
-    }
+    static const char *const nodes[] = {"HCZ",  "G1",   "G2", "C11", "C21",
+                                        "S111", "S211", "XQ", "G9"};
+    s.store = fuzz_store("dispatch", dispatch_migrations);
     s.dp = (dispatch_t){
         .config = s.config, .store = s.store, .metrics = s.metrics};
     s.dp.breaches = metrics_counter(
@@ -117,36 +146,17 @@ static void s_up(void)
               " WHERE t.a_id = u.id AND t.a_kind != 'staff'"
               " AND t.status IN ('assigned', 'accepted')) FROM units u")))
         abort();
-    api_opts_t ao = {.service = "dispatch",
-                     .version = JULI_VERSION,
-                     .limits = s.config->limits,
-                     .routes = dispatch_routes,
-                     .ctx = &s.dp};
-    if (!(s.api = api_new(&s.loop, NULL, s.store, s.metrics, &ao, err,
-                          sizeof err))) {
-        fprintf(stderr, "fuzz: %s\n", err);
-        abort();
-    }
+    s.api = fuzz_api(&s.loop, s.store, s.metrics, "dispatch", dispatch_routes,
+                     &s.dp, s.config->limits);
 
-    static const char *const nodes[][4] = {
-        {"HCZ", "火车站社区", "community", NULL},
-        {"G1", "第一网格", "grid", "HCZ"},
-        {"G2", "第二网格", "grid", "HCZ"},
-        {"C11", "铁路新村", "compound", "G1"},
-        {"C21", "站前小区", "compound", "G2"},
-        {"S111", "1栋1单元", "stairwell", "C11"},
-        {"S211", "3栋1单元", "stairwell", "C21"},
-        {"XQ", "新区社区", "community", NULL},
-        {"G9", "第九网格", "grid", "XQ"},
-    };
-    char json[1024];
     for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
-        snprintf(json, sizeof json,
-                 "{\"code\":\"%s\",\"name\":\"%s\",\"kind\":\"%s\","
-                 "\"parent\":%s%s%s}",
-                 nodes[i][0], nodes[i][1], nodes[i][2], nodes[i][3] ? "\"" : "",
-                 nodes[i][3] ? nodes[i][3] : "null", nodes[i][3] ? "\"" : "");
-        s_intake_event("grid.defined", json);
+        const fuzz_node_t *n = fuzz_node(nodes[i]);
+        s_intake_event(
+            "grid.defined",
+            fuzz_format("{\"code\":\"%s\",\"name\":\"%s\",\"kind\":\"%s\","
+                        "\"parent\":%s%s%s}",
+                        n->code, n->name, n->kind, n->parent ? "\"" : "",
+                        n->parent ? n->parent : "null", n->parent ? "\"" : ""));
     }
     static const char *const staff[][4] = {
         {"S111", "stairwell_leader", "p-lou", "楼长老刘"},
@@ -158,26 +168,14 @@ static void s_up(void)
         {"HCZ", "commander", "p-zhi", "智指挥"},
     };
     for (size_t i = 0; i < sizeof staff / sizeof staff[0]; i++) {
-        snprintf(json, sizeof json,
-                 "{\"type\":\"staff.assign\",\"id\":\"st-%zu\",\"body\":{"
-                 "\"node\":\"%s\",\"role\":\"%s\",\"person\":{\"id\":\"%s\","
-                 "\"name\":\"%s\"}}}",
-                 i, staff[i][0], staff[i][1], staff[i][2], staff[i][3]);
-        fuzz_seed(s.api, ROLE_ADMIN, json);
+        fuzz_seed(s.api, ROLE_ADMIN,
+                  fuzz_format(
+                      "{\"type\":\"staff.assign\",\"id\":\"st-%zu\",\"body\":{"
+                      "\"node\":\"%s\",\"role\":\"%s\",\"person\":{\"id\":"
+                      "\"%s\",\"name\":\"%s\"}}}",
+                      i, staff[i][0], staff[i][1], staff[i][2], staff[i][3]));
     }
-    fuzz_seed(s.api, ROLE_ADMIN,
-              "{\"type\":\"unit.register\",\"id\":\"u-1\",\"body\":{"
-              "\"id\":\"U-test\",\"name\":\"红星物业公司\",\"kind\":\"unit\","
-              "\"categories\":[\"property\",\"facility\"],\"capacity\":3,"
-              "\"agreement\":true}}");
-    fuzz_seed(s.api, ROLE_ADMIN,
-              "{\"type\":\"unit.register\",\"id\":\"u-2\",\"body\":{"
-              "\"id\":\"U2\",\"name\":\"青年志愿者协会\",\"kind\":"
-              "\"association\",\"categories\":[\"youth\",\"mutual_aid\"]}}");
-    fuzz_seed(s.api, ROLE_ADMIN,
-              "{\"type\":\"unit.register\",\"id\":\"u-3\",\"body\":{"
-              "\"id\":\"D1\",\"name\":\"街道城管科\",\"kind\":\"department\","
-              "\"categories\":[\"sanitation\",\"property\",\"safety\"]}}");
+    fuzz_seeds(s.api, s_units);
 
     static const char *const tasks[][3] = {
         {"R00000001", "sanitation",
@@ -203,43 +201,17 @@ static void s_up(void)
         {"R00000009", "mutual_aid", "HCZ\",\"grid\":\"G2"},
     };
     for (size_t i = 0; i < sizeof tasks / sizeof tasks[0]; i++) {
-        snprintf(json, sizeof json,
-                 "{\"ref\":\"%s\",\"status\":\"accepted\",\"text\":"
-                 "\"需要帮助\",\"category\":\"%s\",\"urgency\":%zu,"
-                 "\"community\":\"%s\"}",
-                 tasks[i][0], tasks[i][1], 1 + i % 3, tasks[i][2]);
-        s_intake_event("request.accepted", json);
+        s_intake_event(
+            "request.accepted",
+            fuzz_format("{\"ref\":\"%s\",\"status\":\"accepted\",\"text\":"
+                        "\"需要帮助\",\"category\":\"%s\",\"urgency\":%zu,"
+                        "\"community\":\"%s\"}",
+                        tasks[i][0], tasks[i][1], 1 + i % 3, tasks[i][2]));
     }
     s_intake_event("request.cancelled",
                    "{\"ref\":\"R00000007\",\"reason\":\"居民撤销\","
                    "\"was\":\"assigned\"}");
-    fuzz_seed(s.api, ROLE_STAFF,
-              "{\"type\":\"task.accept\",\"id\":\"a2\",\"body\":{"
-              "\"task\":\"T00000002\",\"by\":\"p-lou\"}}");
-    fuzz_seed(s.api, ROLE_STAFF,
-              "{\"type\":\"task.accept\",\"id\":\"a4\",\"body\":{"
-              "\"task\":\"T00000004\",\"by\":\"p-jing\"}}");
-    fuzz_seed(s.api, ROLE_STAFF,
-              "{\"type\":\"task.resolve\",\"id\":\"r4\",\"body\":{"
-              "\"task\":\"T00000004\",\"by\":\"p-jing\",\"result\":"
-              "\"已调解，双方和解\",\"participants\":[{\"member\":\"m1\","
-              "\"hours\":1.5},{\"member\":\"m2\",\"hours\":2}],"
-              "\"difficulty\":2,\"professional\":true}}");
-    fuzz_seed(s.api, ROLE_STAFF,
-              "{\"type\":\"task.accept\",\"id\":\"a5\",\"body\":{"
-              "\"task\":\"5\",\"by\":\"p-zhu\"}}");
-    fuzz_seed(s.api, ROLE_STAFF,
-              "{\"type\":\"task.resolve\",\"id\":\"r5\",\"body\":{"
-              "\"task\":\"T00000005\",\"by\":\"p-zhu\",\"result\":"
-              "\"已上门送餐\",\"participants\":[{\"member\":\"m3\","
-              "\"hours\":0.5}],\"difficulty\":1}}");
-    fuzz_seed(s.api, ROLE_STAFF,
-              "{\"type\":\"followup.record\",\"id\":\"f5\",\"body\":{"
-              "\"task\":\"T00000005\",\"by\":\"p-da\",\"satisfaction\":"
-              "\"satisfied\",\"note\":\"老人很满意\"}}");
-    fuzz_seed(s.api, ROLE_UNIT,
-              "{\"type\":\"task.accept\",\"id\":\"a8\",\"body\":{"
-              "\"task\":\"T00000008\"}}");
+    fuzz_seeds(s.api, s_moves);
     fuzz_state_seeded(&s.state, s.counts);
 }
 
@@ -286,6 +258,7 @@ static void s_check_loads(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+    static const char *const rates[] = {"grid", "unit", "category"};
     (void)argc;
     (void)argv;
     fuzz_env("fuzz-dispatch");
@@ -293,23 +266,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         !(s.metrics = metrics_new(&s.loop)))
         abort();
     pack_init(&s.reply);
-    pack_init(&s.scratch);
     fuzz_state_init(&s.state);
     fuzz_probes_init(&s.probes);
     fuzz_probes_add(&s.probes,
                     "{\"type\":\"tasks.list\",\"body\":{\"limit\":1000}}");
     fuzz_probes_add(&s.probes, "{\"type\":\"staff.list\"}");
     fuzz_probes_add(&s.probes, "{\"type\":\"units.list\"}");
-    fuzz_probes_add(&s.probes,
-                    "{\"type\":\"rates\",\"body\":{\"by\":\"grid\"}}");
-    fuzz_probes_add(&s.probes,
-                    "{\"type\":\"rates\",\"body\":{\"by\":\"unit\"}}");
-    fuzz_probes_add(&s.probes,
-                    "{\"type\":\"rates\",\"body\":{\"by\":\"category\"}}");
-    fuzz_probes_add(
-        &s.probes,
-        "{\"type\":\"events.since\",\"body\":{\"after\":0,\"limit\":10000}}");
-    fuzz_probes_add(&s.probes, "{\"type\":\"stats\"}");
+    for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++)
+        fuzz_probes_add(
+            &s.probes,
+            fuzz_format("{\"type\":\"rates\",\"body\":{\"by\":\"%s\"}}",
+                        rates[i]));
+    fuzz_probes_common(&s.probes);
     s_up();
     fuzz_check_counts(s.store, "tasks.", s.counts);
     s_check_loads();
@@ -318,18 +286,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (fuzz_state_stale(&s.state)) {
-        s_down();
-        s_up();
-    }
-    if (size && data[0] & 0x40)
-        fuzz_upstream(s.store, "intake", data + 1, size - 1, s_apply, &s.dp);
-    else
-        fuzz_call(s.api, data, size, &s.reply);
+    fuzz_state_renew(&s.state, s_down, s_up);
+    fuzz_input(s.api, "intake", s_apply, &s.dp, data, size, &s.reply);
     if (size && data[0] & 0x80)
         s_deadlines(clock_now_ms() + 30ull * 86400000);
-    if (fuzz_state_changed(&s.state))
-        fuzz_probes_run(&s.probes, s.api, &s.reply);
+    fuzz_probes_run(&s.probes, &s.state, s.api, &s.reply);
     fuzz_check_counts(s.store, "tasks.", s.counts);
     s_check_loads();
     return 0;

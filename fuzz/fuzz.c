@@ -1,10 +1,13 @@
 /*  fuzz: what the service fuzz targets share. See fuzz.h. */
 #include "fuzz.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
+#include "daemon.h"
 #include "event.h"
 #include "frame.h"
 #include "log.h"
@@ -53,6 +56,14 @@ int fuzz_state_stale(fuzz_state_t *st)
     return stale;
 }
 
+void fuzz_state_renew(fuzz_state_t *st, void (*down)(void), void (*up)(void))
+{
+    if (fuzz_state_stale(st)) {
+        down();
+        up();
+    }
+}
+
 int fuzz_state_changed(const fuzz_state_t *st)
 {
     return sqlite3_total_changes(st->db) != st->clean;
@@ -72,8 +83,19 @@ void fuzz_probes_add(fuzz_probes_t *p, const char *json)
     p->end[p->n++] = pack_size(&p->frames);
 }
 
-void fuzz_probes_run(fuzz_probes_t *p, api_t *api, pack_t *reply)
+void fuzz_probes_common(fuzz_probes_t *p)
 {
+    fuzz_probes_add(
+        p,
+        "{\"type\":\"events.since\",\"body\":{\"after\":0,\"limit\":10000}}");
+    fuzz_probes_add(p, "{\"type\":\"stats\"}");
+}
+
+void fuzz_probes_run(fuzz_probes_t *p, const fuzz_state_t *st, api_t *api,
+                     pack_t *reply)
+{
+    if (!fuzz_state_changed(st))
+        return;
     const char *base = pack_data(&p->frames);
     for (size_t i = 0, start = 0; i < p->n; start = p->end[i++]) {
         api_call(api, base + start, p->end[i] - start, ROLE_ADMIN, reply);
@@ -330,6 +352,18 @@ void fuzz_check_reply(const void *req, size_t reqlen, const void *reply,
     }
 }
 
+const char *fuzz_format(const char *fmt, ...)
+{
+    static char json[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(json, sizeof json, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof json)
+        abort();
+    return json;
+}
+
 void fuzz_seed(api_t *api, int roles, const char *json)
 {
     pack_t req, reply;
@@ -408,6 +442,16 @@ void fuzz_call(api_t *api, const uint8_t *data, size_t size, pack_t *reply)
     fuzz_check_events(api_store(api));
 }
 
+void fuzz_input(api_t *api, const char *upstream,
+                int (*apply)(void *ctx, const follow_event_t *e), void *ctx,
+                const uint8_t *data, size_t size, pack_t *reply)
+{
+    if (size && data[0] & 0x40)
+        fuzz_upstream(api_store(api), upstream, data + 1, size - 1, apply, ctx);
+    else
+        fuzz_call(api, data, size, reply);
+}
+
 int fuzz_upstream(store_t *store, const char *upstream, const uint8_t *frame,
                   size_t len, int (*apply)(void *ctx, const follow_event_t *e),
                   void *ctx)
@@ -453,6 +497,86 @@ int fuzz_upstream(store_t *store, const char *upstream, const uint8_t *frame,
         abort();
     fuzz_check_events(store);
     return 1;
+}
+
+/* -- a target's state ---------------------------------------------------- */
+
+store_t *fuzz_store(const char *source, const char *const *migrations)
+{
+    char err[256];
+    store_opts_t so = {.path = ":memory:",
+                       .source = source,
+                       .synchronous_full = 0,
+                       .migrations = migrations};
+    store_t *store = store_open(&so, err, sizeof err);
+    if (!store) {
+        fprintf(stderr, "fuzz: %s\n", err);
+        abort();
+    }
+    return store;
+}
+
+api_t *fuzz_api(uv_loop_t *loop, store_t *store, metrics_t *metrics,
+                const char *service, const api_route_t *routes, void *ctx,
+                frame_limits_t limits)
+{
+    char err[256];
+    api_opts_t ao = {.service = service,
+                     .version = JULI_VERSION,
+                     .limits = limits,
+                     .routes = routes,
+                     .ctx = ctx};
+    api_t *api = api_new(loop, NULL, store, metrics, &ao, err, sizeof err);
+    if (!api) {
+        fprintf(stderr, "fuzz: %s\n", err);
+        abort();
+    }
+    return api;
+}
+
+void fuzz_seeds(api_t *api, const fuzz_seed_t *seeds)
+{
+    for (; seeds->json; seeds++)
+        fuzz_seed(api, seeds->roles, seeds->json);
+}
+
+/* The tree, parents first (fuzz.h). */
+static const fuzz_node_t s_nodes[] = {
+    {"HCZ", "火车站社区", "community", NULL},
+    {"G1", "第一网格", "grid", "HCZ"},
+    {"G2", "第二网格", "grid", "HCZ"},
+    {"C11", "铁路新村", "compound", "G1"},
+    {"C21", "站前小区", "compound", "G2"},
+    {"S111", "1栋1单元", "stairwell", "C11"},
+    {"S112", "1栋2单元", "stairwell", "C11"},
+    {"S211", "3栋1单元", "stairwell", "C21"},
+    {"XQ", "新区社区", "community", NULL},
+    {"G9", "第九网格", "grid", "XQ"},
+};
+
+const fuzz_node_t *fuzz_node(const char *code)
+{
+    for (size_t i = 0; i < sizeof s_nodes / sizeof s_nodes[0]; i++)
+        if (strcmp(s_nodes[i].code, code) == 0)
+            return &s_nodes[i];
+    fprintf(stderr, "fuzz: no node %s in the tree\n", code);
+    abort();
+}
+
+void fuzz_event(store_t *store, const char *upstream, const char *type,
+                const char *data,
+                int (*apply)(void *ctx, const follow_event_t *e), void *ctx)
+{
+    char json[2048];
+    pack_t frame;
+    snprintf(json, sizeof json, "{\"ts\":%llu,\"type\":\"%s\",\"data\":%s}",
+             (unsigned long long)clock_now_ms(), type, data);
+    pack_init(&frame);
+    fuzz_json(&frame, json);
+    if (fuzz_upstream(store, upstream, (const uint8_t *)pack_data(&frame),
+                      pack_size(&frame), apply, ctx) != 1)
+        abort(); /* a seed follow.c would skip */
+    pack_free(&frame);
 }
 
 /* -- counters ------------------------------------------------------------ */

@@ -44,6 +44,55 @@ int fuzz_role(uint8_t b);
  * use (Asia/Shanghai). Aborts when the zone is not installed. */
 void fuzz_env(const char *name);
 
+/* Opens an empty in-memory store whose events come from SOURCE
+ * ("intake"), migrated with MIGRATIONS. Returns it; the caller owns it
+ * (store_close). Aborts, printing why, when it cannot be opened. */
+store_t *fuzz_store(const char *source, const char *const *migrations);
+
+/* Makes the socketless api of SERVICE on STORE (api_new with a NULL bus):
+ * ROUTES, each handed CTX, under the frame LIMITS. LOOP and METRICS may be
+ * NULL, as api_new allows; STORE, LOOP, METRICS and CTX stay the caller's
+ * and must outlive the api. Returns it; the caller owns it (api_destroy).
+ * Aborts, printing why, when api_new fails. */
+api_t *fuzz_api(uv_loop_t *loop, store_t *store, metrics_t *metrics,
+                const char *service, const api_route_t *routes, void *ctx,
+                frame_limits_t limits);
+
+/* One request of a seeded state: the role bits it is sent with and the
+ * request written as JSON (fuzz_seed). A table of them ends with a NULL
+ * json. */
+typedef struct {
+    int roles;
+    const char *json;
+} fuzz_seed_t;
+
+/* Runs fuzz_seed on each request of SEEDS in order, up to the one with a
+ * NULL json. SEEDS stays the caller's (a static table). */
+void fuzz_seeds(api_t *api, const fuzz_seed_t *seeds);
+
+/* One node of the grid tree the targets seed: the HCZ community
+ * (火车站社区) with its grids, compounds and stairwells, and the XQ
+ * community (新区社区) with its grid G9. Each target picks the nodes it
+ * seeds, parents first, by code (fuzz_node). */
+typedef struct {
+    const char *code;   /* "G1" */
+    const char *name;   /* "第一网格" */
+    const char *kind;   /* "community", "grid", "compound", "stairwell" */
+    const char *parent; /* its parent's code; NULL for a community */
+} fuzz_node_t;
+
+/* The node of the tree whose code is CODE, owned by fuzz.c (static).
+ * Aborts on a code the tree lacks: the seeds are the harness's own. */
+const fuzz_node_t *fuzz_node(const char *code);
+
+/* Applies UPSTREAM's event of TYPE with the JSON map DATA ("{...}"),
+ * stamped with the clock's now, through APPLY(CTX, e) on STORE the way
+ * the follower would (fuzz_upstream). For seeding a known state: aborts
+ * when it is an event follow.c would skip. */
+void fuzz_event(store_t *store, const char *upstream, const char *type,
+                const char *data,
+                int (*apply)(void *ctx, const follow_event_t *e), void *ctx);
+
 /* When a target rebuilds its state (see above). */
 typedef struct {
     unsigned every; /* JULI_FUZZ_RESET; 0: when the store changed */
@@ -61,6 +110,11 @@ void fuzz_state_seeded(fuzz_state_t *st, sqlite3_stmt *any);
 
 /* Called before each input: whether the state must be rebuilt first. */
 int fuzz_state_stale(fuzz_state_t *st);
+
+/* Called before each input in place of fuzz_state_stale: when the state
+ * must be rebuilt, DOWN tears it down and UP builds and seeds it again
+ * (ending with fuzz_state_seeded). */
+void fuzz_state_renew(fuzz_state_t *st, void (*down)(void), void (*up)(void));
 
 /* Whether the store changed since the state was seeded. */
 int fuzz_state_changed(const fuzz_state_t *st);
@@ -81,14 +135,27 @@ void fuzz_probes_init(fuzz_probes_t *p);
 /* Adds the query written as JSON. */
 void fuzz_probes_add(fuzz_probes_t *p, const char *json);
 
-/* Runs every query of P through API as ROLE_ADMIN and checks each reply
- * (fuzz_check_reply), into the caller's REPLY. */
-void fuzz_probes_run(fuzz_probes_t *p, api_t *api, pack_t *reply);
+/* Adds the queries every service answers: events.since over the whole
+ * log, then stats. */
+void fuzz_probes_common(fuzz_probes_t *p);
+
+/* Called after each input: when the store changed since ST was seeded
+ * (fuzz_state_changed), runs every query of P through API as ROLE_ADMIN
+ * and checks each reply (fuzz_check_reply), into the caller's REPLY. */
+void fuzz_probes_run(fuzz_probes_t *p, const fuzz_state_t *st, api_t *api,
+                     pack_t *reply);
 
 /* Encodes JSON text (objects, arrays, strings with \" \\ \n \t \uXXXX
  * escapes, integers, floats, true, false, null) as MessagePack into P.
  * Aborts on JSON it cannot read: the seeds are the harness's own. */
 void fuzz_json(pack_t *p, const char *json);
+
+/* Writes the printf FMT with its arguments, for JSON made from a table
+ * (fuzz_seed, fuzz_probes_add, fuzz_event). Returns fuzz.c's static
+ * buffer, valid until the next call; aborts when the text would not fit
+ * in 1023 bytes. */
+const char *fuzz_format(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 /* Runs the request written as JSON through API with ROLES and aborts,
  * printing the reply, unless it is ok: true. For seeding a known state. */
@@ -113,6 +180,14 @@ void fuzz_check_events(const store_t *store);
  * frame DATA[1..SIZE), then fuzz_check_reply and fuzz_check_events on its
  * store. REPLY is the caller's reusable buffer. */
 void fuzz_call(api_t *api, const uint8_t *data, size_t size, pack_t *reply);
+
+/* One input for a service target, as fuzz.h's opening says: with bit 0x40
+ * of DATA[0] set, fuzz_upstream of DATA[1..SIZE) as UPSTREAM's event
+ * through APPLY(CTX, e) on API's store; otherwise fuzz_call. An empty
+ * input does nothing. REPLY is the caller's reusable buffer. */
+void fuzz_input(api_t *api, const char *upstream,
+                int (*apply)(void *ctx, const follow_event_t *e), void *ctx,
+                const uint8_t *data, size_t size, pack_t *reply);
 
 /* One of an upstream's events for a follower's apply hook, the way
  * follow.c hands it over: FRAME[0..LEN) is decoded under a follower's

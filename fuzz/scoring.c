@@ -30,7 +30,7 @@ static struct {
     store_t *store;
     scoring_t sc;
     api_t *api;
-    pack_t reply, scratch, verify;
+    pack_t reply, verify;
     msgpack_zone zone;
     fuzz_state_t state;
     fuzz_probes_t probes;
@@ -48,28 +48,23 @@ static void s_down(void)
  * follower would. */
 static void s_dispatch_event(const char *type, const char *data)
 {
-    char json[2048];
-    snprintf(json, sizeof json, "{\"ts\":%llu,\"type\":\"%s\",\"data\":%s}",
-             (unsigned long long)clock_now_ms(), type, data);
-    pack_reset(&s.scratch);
-    fuzz_json(&s.scratch, json);
-    if (fuzz_upstream(s.store, "dispatch",
-                      (const uint8_t *)pack_data(&s.scratch),
-                      pack_size(&s.scratch), award_apply, &s.sc) != 1)
-        abort(); /* a seed follow.c would skip */
+    fuzz_event(s.store, "dispatch", type, data, award_apply, &s.sc);
 }
+
+/* The requests of the seeded state, after the members. */
+static const fuzz_seed_t s_seeds[] = {
+    {ROLE_STAFF, "{\"type\":\"volunteer.log\",\"id\":\"v1\",\"body\":{"
+                 "\"member\":\"m4\",\"hours\":3,\"activity\":\"夜间巡逻\","
+                 "\"date\":\"2026-03-05\",\"by\":\"p-da\"}}"},
+    {ROLE_ADMIN, "{\"type\":\"points.adjust\",\"id\":\"j1\",\"body\":{"
+                 "\"member\":\"m2\",\"points\":-5,\"reason\":\"重复登记更正\","
+                 "\"by\":\"admin\"}}"},
+    {0, NULL},
+};
 
 static void s_up(void)
 {
-    char err[256];
-    store_opts_t so = {.path = ":memory:",
-                       .source = "scoring",
-                       .synchronous_full = 0,
-                       .migrations = scoring_migrations};
-    if (!(s.store = store_open(&so, err, sizeof err))) {
-        fprintf(stderr, "fuzz: %s\n", err);
-        abort();
-    }
+    s.store = fuzz_store("scoring", scoring_migrations);
     s.sc = (scoring_t){.config = s.config, .store = s.store};
     pack_init(&s.sc.data);
     pack_init(&s.sc.scratch);
@@ -80,16 +75,8 @@ static void s_up(void)
                         "Service points taken back in the ledger.", NULL);
     if (ledger_prepare(&s.sc) < 0 || board_prepare(&s.sc) < 0)
         abort();
-    api_opts_t ao = {.service = "scoring",
-                     .version = JULI_VERSION,
-                     .limits = s.config->limits,
-                     .routes = scoring_routes,
-                     .ctx = &s.sc};
-    if (!(s.api = api_new(&s.loop, NULL, s.store, s.metrics, &ao, err,
-                          sizeof err))) {
-        fprintf(stderr, "fuzz: %s\n", err);
-        abort();
-    }
+    s.api = fuzz_api(&s.loop, s.store, s.metrics, "scoring", scoring_routes,
+                     &s.sc, s.config->limits);
 
     static const char *const members[][4] = {
         {"m1", "张党员", "第一党小组", "火车站社区党支部"},
@@ -97,23 +84,15 @@ static void s_up(void)
         {"m3", "王党员", "第二党小组", "新区社区党支部"},
         {"m4", "赵党员", "第二党小组", "新区社区党支部"},
     };
-    char json[1024];
-    for (size_t i = 0; i < sizeof members / sizeof members[0]; i++) {
-        snprintf(json, sizeof json,
-                 "{\"type\":\"member.register\",\"id\":\"mr-%zu\",\"body\":{"
-                 "\"id\":\"%s\",\"name\":\"%s\",\"group\":\"%s\","
-                 "\"branch\":\"%s\"}}",
-                 i, members[i][0], members[i][1], members[i][2], members[i][3]);
-        fuzz_seed(s.api, ROLE_ADMIN, json);
-    }
-    fuzz_seed(s.api, ROLE_STAFF,
-              "{\"type\":\"volunteer.log\",\"id\":\"v1\",\"body\":{"
-              "\"member\":\"m4\",\"hours\":3,\"activity\":\"夜间巡逻\","
-              "\"date\":\"2026-03-05\",\"by\":\"p-da\"}}");
-    fuzz_seed(s.api, ROLE_ADMIN,
-              "{\"type\":\"points.adjust\",\"id\":\"j1\",\"body\":{"
-              "\"member\":\"m2\",\"points\":-5,\"reason\":\"重复登记更正\","
-              "\"by\":\"admin\"}}");
+    for (size_t i = 0; i < sizeof members / sizeof members[0]; i++)
+        fuzz_seed(
+            s.api, ROLE_ADMIN,
+            fuzz_format("{\"type\":\"member.register\",\"id\":\"mr-%zu\","
+                        "\"body\":{\"id\":\"%s\",\"name\":\"%s\",\"group\":"
+                        "\"%s\",\"branch\":\"%s\"}}",
+                        i, members[i][0], members[i][1], members[i][2],
+                        members[i][3]));
+    fuzz_seeds(s.api, s_seeds);
     s_dispatch_event("task.closed",
                      "{\"task\":\"T00000004\",\"ref\":\"R00000004\","
                      "\"participants\":[{\"member\":\"m1\",\"hours\":1.5},"
@@ -158,6 +137,8 @@ static void s_check_ledger(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+    static const char *const scopes[] = {"member", "group", "branch"};
+    static const char *const periods[] = {"2026", "2026-03"};
     (void)argc;
     (void)argv;
     fuzz_env("fuzz-scoring");
@@ -166,38 +147,28 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         !msgpack_zone_init(&s.zone, 4096))
         abort();
     pack_init(&s.reply);
-    pack_init(&s.scratch);
     pack_init(&s.verify);
     fuzz_state_init(&s.state);
     fuzz_probes_init(&s.probes);
-    fuzz_probes_add(&s.probes, "{\"type\":\"leaderboard\",\"body\":{\"scope\":"
-                               "\"member\",\"limit\":1000}}");
-    fuzz_probes_add(&s.probes, "{\"type\":\"leaderboard\",\"body\":{\"scope\":"
-                               "\"group\",\"limit\":1000}}");
-    fuzz_probes_add(&s.probes, "{\"type\":\"leaderboard\",\"body\":{\"scope\":"
-                               "\"branch\",\"limit\":1000}}");
-    fuzz_probes_add(
-        &s.probes,
-        "{\"type\":\"ratings.list\",\"body\":{\"period\":\"2026\"}}");
-    fuzz_probes_add(
-        &s.probes,
-        "{\"type\":\"ratings.list\",\"body\":{\"period\":\"2026-03\"}}");
-    fuzz_probes_add(
-        &s.probes,
-        "{\"type\":\"events.since\",\"body\":{\"after\":0,\"limit\":10000}}");
-    fuzz_probes_add(&s.probes, "{\"type\":\"stats\"}");
-    fuzz_probes_add(
-        &s.probes,
-        "{\"type\":\"ledger\",\"body\":{\"member\":\"m1\",\"limit\":1000}}");
-    fuzz_probes_add(
-        &s.probes,
-        "{\"type\":\"ledger\",\"body\":{\"member\":\"m2\",\"limit\":1000}}");
-    fuzz_probes_add(
-        &s.probes,
-        "{\"type\":\"ledger\",\"body\":{\"member\":\"m3\",\"limit\":1000}}");
-    fuzz_probes_add(
-        &s.probes,
-        "{\"type\":\"ledger\",\"body\":{\"member\":\"m4\",\"limit\":1000}}");
+    for (size_t i = 0; i < sizeof scopes / sizeof scopes[0]; i++)
+        fuzz_probes_add(
+            &s.probes,
+            fuzz_format("{\"type\":\"leaderboard\",\"body\":{\"scope\":"
+                        "\"%s\",\"limit\":1000}}",
+                        scopes[i]));
+    for (size_t i = 0; i < sizeof periods / sizeof periods[0]; i++)
+        fuzz_probes_add(
+            &s.probes,
+            fuzz_format(
+                "{\"type\":\"ratings.list\",\"body\":{\"period\":\"%s\"}}",
+                periods[i]));
+    fuzz_probes_common(&s.probes);
+    for (int i = 1; i <= 4; i++)
+        fuzz_probes_add(
+            &s.probes,
+            fuzz_format("{\"type\":\"ledger\",\"body\":{\"member\":\"m%d\","
+                        "\"limit\":1000}}",
+                        i));
     s_up();
     s_check_ledger();
     return 0;
@@ -205,17 +176,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (fuzz_state_stale(&s.state)) {
-        s_down();
-        s_up();
-    }
-    if (size && data[0] & 0x40)
-        fuzz_upstream(s.store, "dispatch", data + 1, size - 1, award_apply,
-                      &s.sc);
-    else
-        fuzz_call(s.api, data, size, &s.reply);
-    if (fuzz_state_changed(&s.state))
-        fuzz_probes_run(&s.probes, s.api, &s.reply);
+    fuzz_state_renew(&s.state, s_down, s_up);
+    fuzz_input(s.api, "dispatch", award_apply, &s.sc, data, size, &s.reply);
+    fuzz_probes_run(&s.probes, &s.state, s.api, &s.reply);
     s_check_ledger();
     return 0;
 }

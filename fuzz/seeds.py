@@ -109,6 +109,41 @@ def req(type_, body=None, id_=None):
     return m
 
 
+def node(code, name, kind, parent=None):
+    """A grid node: grid.define's body, grid.defined's data."""
+    m = {"code": code, "name": name, "kind": kind}
+    if parent is not None:
+        m["parent"] = parent
+    return m
+
+
+def staff(node_, role, id_, name):
+    """A staff.assign body, a staff.assigned event's data."""
+    return {"node": node_, "role": role, "person": {"id": id_, "name": name}}
+
+
+def unit(id_, name, kind, categories, **more):
+    """A unit.register body; MORE (capacity, agreement) goes last."""
+    return dict({"id": id_, "name": name, "kind": kind,
+                 "categories": categories}, **more)
+
+
+def member(id_, name, group, branch):
+    """A member.register body."""
+    return {"id": id_, "name": name, "group": group, "branch": branch}
+
+
+def volunteer(member_, hours, activity, date, by="p-da"):
+    """A volunteer.log body."""
+    return {"member": member_, "hours": hours, "activity": activity,
+            "date": date, "by": by}
+
+
+def adjust(member_, points, reason, by="admin"):
+    """A points.adjust body."""
+    return {"member": member_, "points": points, "reason": reason, "by": by}
+
+
 ANY, APP, UNIT, STAFF, ADMIN, SERVICE = range(6)
 ZH500 = ("居民反映楼道灯坏了需要维修" * 40)[:500]      # 500 characters
 ZH2000 = ("楼道里堆满了杂物，存在消防隐患，请尽快处理。" * 100)[:2000]
@@ -129,25 +164,20 @@ INTAKE = {
     "events-since-clamped": (STAFF, req("events.since",
                                         {"after": 2, "limit": 99999999})),
     "stats": (STAFF, req("stats")),
-    "grid-define-community": (ADMIN, req("grid.define", {
-        "code": "NEW", "name": "新建社区", "kind": "community"}, "g-new")),
-    "grid-define-grid": (ADMIN, req("grid.define", {
-        "code": "G3", "name": "第三网格", "kind": "grid",
-        "parent": "HCZ"}, "g-3")),
-    "grid-define-stairwell": (ADMIN, req("grid.define", {
-        "code": "S113", "name": "1栋3单元", "kind": "stairwell",
-        "parent": "C11"}, "g-s113")),
-    "grid-define-rename": (ADMIN, req("grid.define", {
-        "code": "G1", "name": "第一网格（火车站东）", "kind": "grid",
-        "parent": "HCZ"}, "g-rename")),
-    "grid-define-conflict": (ADMIN, req("grid.define", {
-        "code": "G1", "name": "x", "kind": "compound",
-        "parent": "G2"}, "g-conflict")),
-    "grid-define-bad-parent": (ADMIN, req("grid.define", {
-        "code": "X1", "name": "x", "kind": "stairwell",
-        "parent": "G1"}, "g-bad")),
-    "grid-define-forbidden": (APP, req("grid.define", {
-        "code": "X2", "name": "x", "kind": "grid", "parent": "HCZ"}, "g-f")),
+    "grid-define-community": (ADMIN, req("grid.define", node(
+        "NEW", "新建社区", "community"), "g-new")),
+    "grid-define-grid": (ADMIN, req("grid.define", node(
+        "G3", "第三网格", "grid", "HCZ"), "g-3")),
+    "grid-define-stairwell": (ADMIN, req("grid.define", node(
+        "S113", "1栋3单元", "stairwell", "C11"), "g-s113")),
+    "grid-define-rename": (ADMIN, req("grid.define", node(
+        "G1", "第一网格（火车站东）", "grid", "HCZ"), "g-rename")),
+    "grid-define-conflict": (ADMIN, req("grid.define", node(
+        "G1", "x", "compound", "G2"), "g-conflict")),
+    "grid-define-bad-parent": (ADMIN, req("grid.define", node(
+        "X1", "x", "stairwell", "G1"), "g-bad")),
+    "grid-define-forbidden": (APP, req("grid.define", node(
+        "X2", "x", "grid", "HCZ"), "g-f")),
     "submit-stairwell": (APP, req("request.submit", {
         "text": "楼道里堆满了垃圾，已经好几天没人清理", "channel": "app",
         "category": "sanitation", "location": {"stairwell": "S112"}},
@@ -203,9 +233,8 @@ INTAKE = {
     "list-paged": (STAFF, req("requests.list", {"after": "2", "limit": 2})),
     "list-forbidden": (UNIT, req("requests.list", {})),
     "unknown-type": (ANY, req("request.delete", {"ref": "R00000001"}, "x")),
-    "grid-define-max": (ADMIN, req("grid.define", {
-        "code": "S" + "9" * 63, "name": L * 64, "kind": "stairwell",
-        "parent": "C11"}, "i" * 64)),
+    "grid-define-max": (ADMIN, req("grid.define", node(
+        "S" + "9" * 63, L * 64, "stairwell", "C11"), "i" * 64)),
     "submit-max": (APP, req("request.submit", {
         "text": L * 2000, "channel": "grid_worker", "urgency": 3,
         "location": {"stairwell": "S111", "compound": "C11", "grid": "G1",
@@ -225,34 +254,25 @@ DISPATCH = {
     "health": (ANY, req("health")),
     "events-since": (SERVICE, req("events.since", {"after": 10})),
     "stats": (SERVICE, req("stats")),
-    "staff-assign": (ADMIN, req("staff.assign", {
-        "node": "S211", "role": "stairwell_leader",
-        "person": {"id": "p-new", "name": "新楼长"}}, "sa-1")),
-    "staff-assign-pending": (ADMIN, req("staff.assign", {
-        "node": "G9", "role": "grid_leader",
-        "person": {"id": "p-g9", "name": "九网格长"}}, "sa-2")),
-    "staff-assign-replace": (ADMIN, req("staff.assign", {
-        "node": "S111", "role": "stairwell_leader",
-        "person": {"id": "p-lou2", "name": "新任楼长"}}, "sa-3")),
-    "staff-assign-wrong-kind": (ADMIN, req("staff.assign", {
-        "node": "G1", "role": "assistant",
-        "person": {"id": "p-x", "name": "x"}}, "sa-4")),
-    "staff-assign-unknown-node": (ADMIN, req("staff.assign", {
-        "node": "NOPE", "role": "commander",
-        "person": {"id": "p-x", "name": "x"}}, "sa-5")),
-    "unit-register": (ADMIN, req("unit.register", {
-        "id": "U9", "name": "社区文化协会", "kind": "association",
-        "categories": ["culture", "dispute"], "capacity": 1,
-        "agreement": True}, "ur-1")),
-    "unit-register-department": (ADMIN, req("unit.register", {
-        "id": "D2", "name": "街道司法所", "kind": "department",
-        "categories": ["dispute"]}, "ur-2")),
-    "unit-register-bad-category": (ADMIN, req("unit.register", {
-        "id": "U9", "name": "x", "kind": "unit",
-        "categories": ["property", "nope"]}, "ur-3")),
-    "unit-register-dup-category": (ADMIN, req("unit.register", {
-        "id": "U9", "name": "x", "kind": "unit",
-        "categories": ["property", "property"]}, "ur-4")),
+    "staff-assign": (ADMIN, req("staff.assign", staff(
+        "S211", "stairwell_leader", "p-new", "新楼长"), "sa-1")),
+    "staff-assign-pending": (ADMIN, req("staff.assign", staff(
+        "G9", "grid_leader", "p-g9", "九网格长"), "sa-2")),
+    "staff-assign-replace": (ADMIN, req("staff.assign", staff(
+        "S111", "stairwell_leader", "p-lou2", "新任楼长"), "sa-3")),
+    "staff-assign-wrong-kind": (ADMIN, req("staff.assign", staff(
+        "G1", "assistant", "p-x", "x"), "sa-4")),
+    "staff-assign-unknown-node": (ADMIN, req("staff.assign", staff(
+        "NOPE", "commander", "p-x", "x"), "sa-5")),
+    "unit-register": (ADMIN, req("unit.register", unit(
+        "U9", "社区文化协会", "association", ["culture", "dispute"],
+        capacity=1, agreement=True), "ur-1")),
+    "unit-register-department": (ADMIN, req("unit.register", unit(
+        "D2", "街道司法所", "department", ["dispute"]), "ur-2")),
+    "unit-register-bad-category": (ADMIN, req("unit.register", unit(
+        "U9", "x", "unit", ["property", "nope"]), "ur-3")),
+    "unit-register-dup-category": (ADMIN, req("unit.register", unit(
+        "U9", "x", "unit", ["property", "property"]), "ur-4")),
     "staff-list": (STAFF, req("staff.list", {"node": "HCZ"})),
     "units-list": (STAFF, req("units.list", {"category": "property"})),
     "accept": (STAFF, req("task.accept", {
@@ -329,14 +349,13 @@ DISPATCH = {
     "rates-month": (STAFF, req("rates", {"by": "grid", "period": "2026-03"})),
     "rates-bad-period": (STAFF, req("rates", {"by": "grid",
                                               "period": "2026-13"})),
-    "staff-assign-max": (ADMIN, req("staff.assign", {
-        "node": "S111", "role": "stairwell_leader",
-        "person": {"id": L * 16, "name": L * 64}}, "sa-max")),
-    "unit-register-max": (ADMIN, req("unit.register", {
-        "id": L * 16, "name": L * 128, "kind": "unit",
-        "categories": ["property", "facility", "youth", "family", "culture",
-                       "mutual_aid", "other", "sanitation"] * 8,
-        "capacity": 1000000, "agreement": False}, "ur-max")),
+    "staff-assign-max": (ADMIN, req("staff.assign", staff(
+        "S111", "stairwell_leader", L * 16, L * 64), "sa-max")),
+    "unit-register-max": (ADMIN, req("unit.register", unit(
+        L * 16, L * 128, "unit",
+        ["property", "facility", "youth", "family", "culture",
+         "mutual_aid", "other", "sanitation"] * 8,
+        capacity=1000000, agreement=False), "ur-max")),
     "decline-max": (STAFF, req("task.decline", {
         "task": "T00000001", "by": "p-lou", "reason": L * 500}, "td-max")),
     "decline-unit-max": (UNIT, req("task.decline", {
@@ -361,35 +380,26 @@ SCORING = {
     "health": (ANY, req("health")),
     "events-since": (SERVICE, req("events.since", {"after": 0})),
     "stats": (ADMIN, req("stats")),
-    "member-register": (ADMIN, req("member.register", {
-        "id": "m5", "name": "孙党员", "group": "第三党小组",
-        "branch": "火车站社区党支部"}, "mr-5")),
-    "member-update": (ADMIN, req("member.register", {
-        "id": "m1", "name": "张党员（更名）", "group": "第二党小组",
-        "branch": "新区社区党支部"}, "mr-1")),
-    "volunteer": (STAFF, req("volunteer.log", {
-        "member": "m1", "hours": 2.5, "activity": "社区环境整治志愿服务",
-        "date": "2026-03-12", "by": "p-da"}, "vl-1")),
-    "volunteer-unregistered": (STAFF, req("volunteer.log", {
-        "member": "m99", "hours": 24, "activity": "防汛值守",
-        "date": "2026-02-29", "by": "p-da"}, "vl-2")),
-    "volunteer-bad-date": (STAFF, req("volunteer.log", {
-        "member": "m1", "hours": 1, "activity": "x",
-        "date": "2026-02-30", "by": "p-da"}, "vl-3")),
-    "volunteer-long-activity": (STAFF, req("volunteer.log", {
-        "member": "m1", "hours": 1, "activity": EMOJI200,
-        "date": "2026-03-01", "by": "p-da"}, "vl-4")),
-    "adjust": (ADMIN, req("points.adjust", {
-        "member": "m3", "points": 10, "reason": "表彰先进",
-        "by": "admin"}, "pa-1")),
-    "adjust-negative": (ADMIN, req("points.adjust", {
-        "member": "m4", "points": -100000, "reason": "更正错误",
-        "by": "admin"}, "pa-2")),
-    "adjust-long-reason": (ADMIN, req("points.adjust", {
-        "member": "m4", "points": 1, "reason": EMOJI200,
-        "by": "admin"}, "pa-3")),
-    "adjust-zero": (ADMIN, req("points.adjust", {
-        "member": "m4", "points": 0, "reason": "x", "by": "admin"}, "pa-4")),
+    "member-register": (ADMIN, req("member.register", member(
+        "m5", "孙党员", "第三党小组", "火车站社区党支部"), "mr-5")),
+    "member-update": (ADMIN, req("member.register", member(
+        "m1", "张党员（更名）", "第二党小组", "新区社区党支部"), "mr-1")),
+    "volunteer": (STAFF, req("volunteer.log", volunteer(
+        "m1", 2.5, "社区环境整治志愿服务", "2026-03-12"), "vl-1")),
+    "volunteer-unregistered": (STAFF, req("volunteer.log", volunteer(
+        "m99", 24, "防汛值守", "2026-02-29"), "vl-2")),
+    "volunteer-bad-date": (STAFF, req("volunteer.log", volunteer(
+        "m1", 1, "x", "2026-02-30"), "vl-3")),
+    "volunteer-long-activity": (STAFF, req("volunteer.log", volunteer(
+        "m1", 1, EMOJI200, "2026-03-01"), "vl-4")),
+    "adjust": (ADMIN, req("points.adjust", adjust(
+        "m3", 10, "表彰先进"), "pa-1")),
+    "adjust-negative": (ADMIN, req("points.adjust", adjust(
+        "m4", -100000, "更正错误"), "pa-2")),
+    "adjust-long-reason": (ADMIN, req("points.adjust", adjust(
+        "m4", 1, EMOJI200), "pa-3")),
+    "adjust-zero": (ADMIN, req("points.adjust", adjust(
+        "m4", 0, "x"), "pa-4")),
     "points-get": (STAFF, req("points.get", {"member": "m1"})),
     "points-get-period": (STAFF, req("points.get", {"member": "m2",
                                                     "period": "2026-Q1"})),
@@ -408,17 +418,14 @@ SCORING = {
     "ratings-list": (STAFF, req("ratings.list", {"period": "2026",
                                                  "scope": "group"})),
     "ratings-bad-period": (STAFF, req("ratings.list", {"period": "26"})),
-    "member-register-max": (ADMIN, req("member.register", {
-        "id": L * 16, "name": L * 64, "group": L * 16, "branch": L * 16},
-        "mr-max")),
-    "volunteer-max": (STAFF, req("volunteer.log", {
-        "member": L * 16, "hours": 24, "activity": L * 200,
-        "date": "2026-12-31", "by": L * 16}, "vl-max")),
-    "adjust-max": (ADMIN, req("points.adjust", {
-        "member": L * 16, "points": 100000, "reason": L * 200,
-        "by": L * 16}, "pa-max")),
-    "forbidden": (APP, req("points.adjust", {
-        "member": "m1", "points": 1, "reason": "x", "by": "x"}, "pa-f")),
+    "member-register-max": (ADMIN, req("member.register", member(
+        L * 16, L * 64, L * 16, L * 16), "mr-max")),
+    "volunteer-max": (STAFF, req("volunteer.log", volunteer(
+        L * 16, 24, L * 200, "2026-12-31", by=L * 16), "vl-max")),
+    "adjust-max": (ADMIN, req("points.adjust", adjust(
+        L * 16, 100000, L * 200, by=L * 16), "pa-max")),
+    "forbidden": (APP, req("points.adjust", adjust(
+        "m1", 1, "x", by="x"), "pa-f")),
 }
 
 # -- upstream events (role byte bit 0x40: for the follower's apply hook) --
@@ -490,19 +497,16 @@ INTAKE_EVENTS = {   # dispatch's events, for progress.c
         "satisfaction": L * 8}),
     "ev-unknown-ref": event("task.accepted", {
         "task": "T9", "ref": "R99999999", "by": "x"}),
-    "ev-staff": event("staff.assigned", {
-        "node": "S111", "role": "stairwell_leader",
-        "person": {"id": "p", "name": "x"}}),
+    "ev-staff": event("staff.assigned", staff(
+        "S111", "stairwell_leader", "p", "x")),
     "ev-no-data": {"ts": TS, "type": "task.accepted"},
 }
 
 DISPATCH_EVENTS = {  # intake's events, for main.c's apply hook
-    "ev-grid-defined": event("grid.defined", {
-        "code": "S212", "name": "3栋2单元", "kind": "stairwell",
-        "parent": "C21"}),
-    "ev-grid-renamed": event("grid.defined", {
-        "code": "G1", "name": "第一网格（东）", "kind": "grid",
-        "parent": "HCZ"}),
+    "ev-grid-defined": event("grid.defined", node(
+        "S212", "3栋2单元", "stairwell", "C21")),
+    "ev-grid-renamed": event("grid.defined", node(
+        "G1", "第一网格（东）", "grid", "HCZ")),
     "ev-grid-unusable": event("grid.defined", {"code": "X", "kind": 3}),
     "ev-accepted": event("request.accepted", {
         "ref": "R00000010", "status": "accepted", "text": "路灯坏了",
@@ -516,8 +520,8 @@ DISPATCH_EVENTS = {  # intake's events, for main.c's apply hook
     "ev-accepted-again": event("request.accepted", {
         "ref": "R00000001", "category": "sanitation", "grid": "G1"}),
     "ev-accepted-bad": event("request.accepted", {"ref": 12}),
-    "ev-grid-defined-max": event("grid.defined", {
-        "code": L * 16, "name": L * 64, "kind": "grid", "parent": L * 16}),
+    "ev-grid-defined-max": event("grid.defined", node(
+        L * 16, L * 64, "grid", L * 16)),
     "ev-accepted-max": event("request.accepted", {
         "ref": "R" + "9" * 22, "category": "x" * 31, "urgency": 3,
         "community": L * 16, "grid": L * 16, "compound": L * 16,
@@ -682,6 +686,12 @@ EXTRA = [b"\xc0", b"\xc2", b"\xc3", b"\xcb", b"\xca", b"\xcc", b"\xcd",
          b"\xc0\x80"]
 
 
+def write(d, name, data):
+    """Writes DATA as the file NAME in the directory D."""
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
 def main():
     root = os.path.dirname(os.path.abspath(__file__))
     os.makedirs(os.path.join(root, "dict"), exist_ok=True)
@@ -696,15 +706,12 @@ def main():
         for name, (role, r) in table.items():
             if (target, name) in PENDING:
                 continue
-            with open(os.path.join(d, name), "wb") as f:
-                f.write(bytes([role]) + pack(r))
+            write(d, name, bytes([role]) + pack(r))
             frames["%s-%s" % (target, name)] = pack(r)
         for name, r in EVENTS[target].items():
-            with open(os.path.join(d, name), "wb") as f:
-                f.write(bytes([UP]) + pack(r))
+            write(d, name, bytes([UP]) + pack(r))
         for i, (name, b) in enumerate(hostile(table["health"][1]).items()):
-            with open(os.path.join(d, name), "wb") as f:
-                f.write(bytes([i % 6]) + b)
+            write(d, name, bytes([i % 6]) + b)
         write_dict(os.path.join(root, "dict", target + ".dict"),
                    words(table) | words(
                        {k: (0, v) for k, v in EVENTS[target].items()}),
@@ -714,8 +721,7 @@ def main():
     os.makedirs(d)
     for name, b in list(frames.items()) + list(
             hostile(INTAKE["submit-full"][1]).items()):
-        with open(os.path.join(d, name), "wb") as f:
-            f.write(b)
+        write(d, name, b)
     write_dict(os.path.join(root, "dict", "frame.dict"),
                words(INTAKE) | words(DISPATCH) | words(SCORING), EXTRA)
     n = sum(len(os.listdir(os.path.join(root, "seeds", t)))

@@ -15,7 +15,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include <unistd.h>
 
 #include "bus.h"
+#include "harness.h"
 #include "log.h"
 
 #define WATCHDOG_MS 10000
@@ -61,8 +61,7 @@ static int s_setup(void **state)
     fx_t *fx = calloc(1, sizeof *fx);
     if (!fx)
         return -1;
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/juli-test-bus-XXXXXX");
-    if (!mkdtemp(fx->dir)) {
+    if (h_tempdir(fx->dir, sizeof fx->dir, "bus") < 0) {
         free(fx);
         return -1;
     }
@@ -78,13 +77,6 @@ static int s_setup(void **state)
     uv_timer_start(&fx->watchdog, s_on_watchdog, WATCHDOG_MS, 0);
     *state = fx;
     return 0;
-}
-
-static int s_unlink_one(const char *path, const struct stat *st, int flag,
-                        struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
 }
 
 /* Closes every socket and the watchdog, runs the loop until their close
@@ -123,7 +115,7 @@ static int s_teardown(void **state)
     fx_t *fx = *state;
     if (!fx->finished)
         s_shutdown(fx); /* a failed test: clean up as far as possible */
-    nftw(fx->dir, s_unlink_one, 16, FTW_DEPTH | FTW_PHYS);
+    h_rmtree(fx->dir);
     free(fx);
     return 0;
 }

@@ -11,7 +11,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <libgen.h>
 #include <math.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "harness.h"
 
 #define MINUTE (60 * 1000ull)
 #define HOUR   (60 * MINUTE)
@@ -40,8 +40,7 @@ static int s_setup(void **state)
     fx_t *fx = calloc(1, sizeof *fx);
     if (!fx)
         return -1;
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/juli-test-config-XXXXXX");
-    if (!mkdtemp(fx->dir)) {
+    if (h_tempdir(fx->dir, sizeof fx->dir, "config") < 0) {
         free(fx);
         return -1;
     }
@@ -54,18 +53,11 @@ static int s_setup(void **state)
     return 0;
 }
 
-static int s_unlink_one(const char *path, const struct stat *st, int flag,
-                        struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 static int s_teardown(void **state)
 {
     fx_t *fx = *state;
     config_destroy(&fx->cfg);
-    nftw(fx->dir, s_unlink_one, 16, FTW_DEPTH | FTW_PHYS);
+    h_rmtree(fx->dir);
     unsetenv("STATE_DIRECTORY");
     free(fx);
     return 0;
@@ -109,6 +101,21 @@ static void s_refused(fx_t *fx, const char *text, int line,
         fail_msg("error \"%s\" does not start with \"%s\"", fx->err, head);
     if (!strstr(fx->err, reason))
         fail_msg("error \"%s\" does not say \"%s\"", fx->err, reason);
+}
+
+/* One text that must be refused: s_refused's arguments, static strings. */
+typedef struct {
+    const char *text;
+    int line;
+    const char *where, *reason;
+} refusal_t;
+
+/* Asserts each of the N CASES is refused, in order, as s_refused does. */
+static void s_refused_all(fx_t *fx, const refusal_t *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        s_refused(fx, cases[i].text, cases[i].line, cases[i].where,
+                  cases[i].reason);
 }
 
 static const char *s_route(config_route_t r)
@@ -444,13 +451,14 @@ static void test_points_override(void **state)
 static void test_points_difficulty_needs_three(void **state)
 {
     fx_t *fx = *state;
-    s_refused(fx, "[points]\ndifficulty = 5, 10\n", 2, "[points] difficulty",
-              "");
-    s_refused(fx, "[points]\ndifficulty = 5, 10, 20, 40\n", 2,
-              "[points] difficulty", "");
-    s_refused(fx, "[points]\ndifficulty = 5, ten, 20\n", 2,
-              "[points] difficulty", "");
-    s_refused(fx, "[points]\nper_hour = 10x\n", 2, "[points] per_hour", "");
+    static const refusal_t cases[] = {
+        {"[points]\ndifficulty = 5, 10\n", 2, "[points] difficulty", ""},
+        {"[points]\ndifficulty = 5, 10, 20, 40\n", 2, "[points] difficulty",
+         ""},
+        {"[points]\ndifficulty = 5, ten, 20\n", 2, "[points] difficulty", ""},
+        {"[points]\nper_hour = 10x\n", 2, "[points] per_hour", ""},
+    };
+    s_refused_all(fx, cases, sizeof cases / sizeof cases[0]);
 }
 
 static void test_durations(void **state)
@@ -489,12 +497,15 @@ static void test_duration_in_file(void **state)
     const config_category_t *e = config_category(fx->cfg, "elderly", 7);
     assert_int_equal(e->accept_ms, 500);
     assert_int_equal(e->resolve_ms, 45000);
-    s_refused(fx, "[category.elderly]\naccept = 0s\n", 2,
-              "[category.elderly] accept", "duration");
-    s_refused(fx, "[category.elderly]\nresolve = -1m\n", 2,
-              "[category.elderly] resolve", "duration");
-    s_refused(fx, "[category.elderly]\nresolve =\n", 2,
-              "[category.elderly] resolve", "duration");
+    static const refusal_t cases[] = {
+        {"[category.elderly]\naccept = 0s\n", 2, "[category.elderly] accept",
+         "duration"},
+        {"[category.elderly]\nresolve = -1m\n", 2, "[category.elderly] resolve",
+         "duration"},
+        {"[category.elderly]\nresolve =\n", 2, "[category.elderly] resolve",
+         "duration"},
+    };
+    s_refused_all(fx, cases, sizeof cases / sizeof cases[0]);
 }
 
 /* -- errors -------------------------------------------------------------- */
@@ -502,41 +513,45 @@ static void test_duration_in_file(void **state)
 static void test_unknown_section_refused(void **state)
 {
     fx_t *fx = *state;
-    s_refused(fx, "[intake]\napi = tcp://127.0.0.1:1\n\n[intak]\napi = x\n",
-              5, "[intak] api", "unknown section");
-    s_refused(fx, "[point]\nper_hour = 1\n", 2, "[point] per_hour",
-              "unknown section");
+    static const refusal_t cases[] = {
+        {"[intake]\napi = tcp://127.0.0.1:1\n\n[intak]\napi = x\n", 5,
+         "[intak] api", "unknown section"},
+        {"[point]\nper_hour = 1\n", 2, "[point] per_hour", "unknown section"},
+    };
+    s_refused_all(fx, cases, sizeof cases / sizeof cases[0]);
 }
 
 static void test_unknown_key_refused(void **state)
 {
     fx_t *fx = *state;
-    s_refused(fx, "; top\n[intake]\napi = tcp://127.0.0.1:1\nevent = x\n", 4,
-              "[intake] event", "unknown key");
-    s_refused(fx, "[category.safety]\nkeyword = a\n", 2,
-              "[category.safety] keyword", "unknown key");
-    s_refused(fx, "[points]\nper_day = 1\n", 2, "[points] per_day",
-              "unknown key");
-    s_refused(fx, "[stars]\nmembers = 1, 2, 3, 4, 5\n", 2,
-              "[stars] members", "unknown key");
-    s_refused(fx, "[limits]\nstrings = 10\n", 2, "[limits] strings",
-              "unknown key");
-    s_refused(fx, "[community]\ntz = UTC\n", 2, "[community] tz",
-              "unknown key");
+    static const refusal_t cases[] = {
+        {"; top\n[intake]\napi = tcp://127.0.0.1:1\nevent = x\n", 4,
+         "[intake] event", "unknown key"},
+        {"[category.safety]\nkeyword = a\n", 2, "[category.safety] keyword",
+         "unknown key"},
+        {"[points]\nper_day = 1\n", 2, "[points] per_day", "unknown key"},
+        {"[stars]\nmembers = 1, 2, 3, 4, 5\n", 2, "[stars] members",
+         "unknown key"},
+        {"[limits]\nstrings = 10\n", 2, "[limits] strings", "unknown key"},
+        {"[community]\ntz = UTC\n", 2, "[community] tz", "unknown key"},
+    };
+    s_refused_all(fx, cases, sizeof cases / sizeof cases[0]);
 }
 
 static void test_bad_values_refused(void **state)
 {
     fx_t *fx = *state;
-    s_refused(fx, "[category.safety]\nroute = army\n", 2,
-              "[category.safety] route", "grid, unit or police");
-    s_refused(fx, "[intake]\nsynchronous = off\n", 2,
-              "[intake] synchronous", "full or normal");
-    s_refused(fx, "[scoring]\nlog_level = verbose\n", 2,
-              "[scoring] log_level", "debug");
-    s_refused(fx, "[intake]\ndb =\n", 2, "[intake] db", "");
-    s_refused(fx, "[limits]\nframe = 0\n", 2, "[limits] frame", "");
-    s_refused(fx, "[limits]\ndepth = 2.5\n", 2, "[limits] depth", "");
+    static const refusal_t cases[] = {
+        {"[category.safety]\nroute = army\n", 2, "[category.safety] route",
+         "grid, unit or police"},
+        {"[intake]\nsynchronous = off\n", 2, "[intake] synchronous",
+         "full or normal"},
+        {"[scoring]\nlog_level = verbose\n", 2, "[scoring] log_level", "debug"},
+        {"[intake]\ndb =\n", 2, "[intake] db", ""},
+        {"[limits]\nframe = 0\n", 2, "[limits] frame", ""},
+        {"[limits]\ndepth = 2.5\n", 2, "[limits] depth", ""},
+    };
+    s_refused_all(fx, cases, sizeof cases / sizeof cases[0]);
 }
 
 static void test_stars_must_not_decrease(void **state)

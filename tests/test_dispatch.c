@@ -28,7 +28,7 @@ static const char s_test_config[] =
  * of the nodes). */
 static void s_community(h_stack_t *st)
 {
-    static const char *const nodes[][4] = {
+    static const h_node_t nodes[] = {
         {"HCZ", "火车站社区", "community", NULL},
         {"G1", "第一网格", "grid", "HCZ"},
         {"G2", "第二网格", "grid", "HCZ"},
@@ -36,37 +36,18 @@ static void s_community(h_stack_t *st)
         {"S111", "1栋1单元", "stairwell", "C11"},
         {"C21", "站前小区", "compound", "G2"},
     };
-    for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
-        char parent[64] = "";
-        if (nodes[i][3])
-            snprintf(parent, sizeof parent, ",\"parent\":\"%s\"",
-                     nodes[i][3]);
-        h_expect_ok(h_call(st->intake.client,
-                           "{\"type\":\"grid.define\",\"id\":\"n-%s\","
-                           "\"body\":{\"code\":\"%s\",\"name\":\"%s\","
-                           "\"kind\":\"%s\"%s}}",
-                           nodes[i][0], nodes[i][0], nodes[i][1],
-                           nodes[i][2], parent));
-    }
+    h_define_nodes(st->intake.client, "n-", nodes,
+                   sizeof nodes / sizeof nodes[0]);
 }
 
 /* Assigns a role, retrying while dispatch has not yet heard of the node. */
 static void s_staff(h_stack_t *st, const char *node, const char *role,
                     const char *person)
 {
-    for (int i = 0; i < 200; i++) {
-        const msgpack_object *r = h_call(
-            st->dispatch.client,
-            "{\"type\":\"staff.assign\",\"id\":\"st-%s-%s\",\"body\":{"
-            "\"node\":\"%s\",\"role\":\"%s\",\"person\":{\"id\":\"%s\","
-            "\"name\":\"%s的名字\"}}}",
-            node, role, node, role, person, person);
-        if (h_ok(r))
-            return;
-        h_expect_error(r, "not_found", NULL);
-        usleep(50000);
-    }
-    fail_msg("dispatch never heard of node %s", node);
+    char id[96], name[96];
+    snprintf(id, sizeof id, "st-%s-%s", node, role);
+    snprintf(name, sizeof name, "%s的名字", person);
+    h_staff_assign(st, id, node, role, person, name);
 }
 
 static void s_start(h_stack_t *st)

@@ -14,46 +14,22 @@
 
 #include "field.h"
 #include "frame.h"
+#include "harness.h"
 #include "pack.h"
 
-typedef struct {
-    pack_t p;
-    frame_decoder_t *dec;
-    msgpack_object obj;
-    char err[200];
-    field_map_t root;
-} fx_t;
+/* The fixture: a pack buffer and a decoder (harness.h). */
+typedef h_decode_t fx_t;
 
 static int s_setup(void **state)
 {
-    fx_t *fx = calloc(1, sizeof *fx);
-    if (!fx)
-        return -1;
-    frame_limits_t lim = frame_limits_default();
-    pack_init(&fx->p);
-    fx->dec = frame_decoder_new(&lim);
-    *state = fx;
-    return fx->dec ? 0 : -1;
+    *state = h_decode_new(NULL);
+    return *state ? 0 : -1;
 }
 
 static int s_teardown(void **state)
 {
-    fx_t *fx = *state;
-    frame_decoder_destroy(&fx->dec);
-    pack_free(&fx->p);
-    free(fx);
+    h_decode_destroy((fx_t **)state);
     return 0;
-}
-
-/* Decodes what fx->p holds and makes the root view over it. */
-static field_map_t *s_decode(fx_t *fx)
-{
-    char err[160];
-    if (frame_decode(fx->dec, pack_data(&fx->p), pack_size(&fx->p), &fx->obj,
-                     err, sizeof err) != 0)
-        fail_msg("frame refused: %s", err);
-    field_root(&fx->root, &fx->obj, fx->err, sizeof fx->err);
-    return &fx->root;
 }
 
 #define assert_err(fx, s) assert_string_equal((fx)->err, (s))
@@ -93,7 +69,7 @@ static void test_roundtrip_submit(void **state)
     pack_kstr(p, "id", "r-7");
     pack_kstr(p, "name", "王阿姨");
     pack_kstr(p, "phone", "13800000000");
-    field_map_t *root = s_decode(fx);
+    field_map_t *root = h_decode(fx);
 
     field_str_t type, id, text, category, sw, cp, grid, addr, rid, rname, phone;
     field_map_t body, loc, rep;
@@ -156,7 +132,7 @@ static void test_roundtrip_resolve(void **state)
     pack_kuint(p, "difficulty", 2);
     pack_kbool(p, "professional", 1);
     pack_kint(p, "offset", -30);
-    field_map_t *root = s_decode(fx);
+    field_map_t *root = h_decode(fx);
 
     field_map_t body, item;
     uint64_t task = 0, difficulty = 0;
@@ -213,7 +189,7 @@ static void test_type_mismatch(void **state)
     pack_kstr(p, "f", "1.5");
     pack_kuint(p, "e", 0);
     pack_kbool(p, "t", 1);
-    field_map_t *root = s_decode(fx);
+    field_map_t *root = h_decode(fx);
     field_str_t s = {0};
     uint64_t u = 0;
     int64_t i = 0;
@@ -277,7 +253,7 @@ static void test_out_of_range(void **state)
     pack_kdouble(p, "inf", INFINITY);
     pack_kdouble(p, "nan", NAN);
     pack_kint(p, "min", INT64_MIN);
-    field_map_t *root = s_decode(fx);
+    field_map_t *root = h_decode(fx);
     uint64_t u = 99;
     int64_t i = 99;
     double d = 99;
@@ -335,7 +311,7 @@ static void test_required_missing(void **state)
     pack_t *p = &fx->p;
     pack_map(p, 1);
     pack_kstr(p, "other", "x");
-    field_map_t *root = s_decode(fx);
+    field_map_t *root = h_decode(fx);
     field_str_t s = {0};
     uint64_t u = 0;
     int64_t i = 0;
@@ -371,7 +347,7 @@ static void test_optional_absent(void **state)
     pack_t *p = &fx->p;
     pack_map(p, 1);
     pack_kstr(p, "other", "x");
-    field_map_t *root = s_decode(fx);
+    field_map_t *root = h_decode(fx);
     static const char sentinel[] = "untouched";
     field_str_t s = {sentinel, 9};
     uint64_t u = 77;
@@ -416,7 +392,7 @@ static void test_nil_is_absent(void **state)
     pack_knil(p, "urgency");
     pack_knil(p, "location");
     pack_kstr(p, "parent", NULL); /* nil as well */
-    field_map_t *root = s_decode(fx);
+    field_map_t *root = h_decode(fx);
     field_str_t s = {"x", 1};
     uint64_t u = 5;
     field_map_t m;
@@ -445,7 +421,7 @@ static void test_enum(void **state)
     pack_kstr(p, "c", "App");
     pack_kstr(p, "d", "ap");
     pack_kstr(p, "e", "apps");
-    field_map_t *root = s_decode(fx);
+    field_map_t *root = h_decode(fx);
     field_map_t body;
     int v = -1;
     assert_int_equal(field_map(root, "body", 1, &body), 1);
@@ -496,7 +472,7 @@ static void test_text_counts_characters(void **state)
     s_pack_chinese(p, "over", 2001);
     pack_kstr(p, "mixed", "a中😀"); /* 3 characters in 8 bytes */
     pack_kstr(p, "ascii", "abc");
-    field_map_t *root = s_decode(fx);
+    field_map_t *root = h_decode(fx);
     field_map_t body;
     field_str_t s = {0};
     assert_int_equal(field_map(root, "body", 1, &body), 1);
@@ -532,7 +508,7 @@ static void test_nested_path(void **state)
     pack_str(p, "extra");
     pack_map(p, 1);
     pack_kbool(p, "deep", 0);
-    field_map_t *root = s_decode(fx);
+    field_map_t *root = h_decode(fx);
     field_map_t body, loc, extra, none;
     field_str_t s;
     uint64_t u;
@@ -589,7 +565,7 @@ static void test_array_items(void **state)
     pack_str(p, "ok");
     pack_str(p, "much-too-long");
     pack_uint(p, 5);
-    field_map_t *root = s_decode(fx);
+    field_map_t *root = h_decode(fx);
     field_map_t body, item;
     const msgpack_object *items;
     size_t n;
@@ -628,7 +604,7 @@ static void test_err_buffer(void **state)
     pack_t *p = &fx->p;
     pack_map(p, 1);
     pack_kuint(p, "urgency", 9);
-    s_decode(fx);
+    h_decode(fx);
     char small[10];
     field_map_t root;
     uint64_t u;
@@ -707,7 +683,7 @@ static void test_num_kinds(void **state)
     pack_str(p, "f");
     msgpack_pack_float(&p->pk, 0.5f);
     pack_kbool(p, "no", 0);
-    field_map_t *root = s_decode(fx);
+    field_map_t *root = h_decode(fx);
     double d;
     int b = 1;
     assert_int_equal(field_num(root, "u", 1, &d), 1);

@@ -22,7 +22,7 @@ static h_stack_t s_stack;
  * three stairwells. */
 static void s_define_tree(client_t *c)
 {
-    static const char *const nodes[][4] = {
+    static const h_node_t nodes[] = {
         {"HCZ", "火车站社区", "community", NULL},
         {"G1", "第一网格", "grid", "HCZ"},
         {"G2", "第二网格", "grid", "HCZ"},
@@ -32,18 +32,7 @@ static void s_define_tree(client_t *c)
         {"S112", "1栋2单元", "stairwell", "C11"},
         {"S211", "3栋1单元", "stairwell", "C21"},
     };
-    for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++) {
-        char parent[64] = "";
-        if (nodes[i][3])
-            snprintf(parent, sizeof parent, ",\"parent\":\"%s\"",
-                     nodes[i][3]);
-        h_expect_ok(h_call(c,
-                           "{\"type\":\"grid.define\",\"id\":\"tree-%s\","
-                           "\"body\":{\"code\":\"%s\",\"name\":\"%s\","
-                           "\"kind\":\"%s\"%s}}",
-                           nodes[i][0], nodes[i][0], nodes[i][1],
-                           nodes[i][2], parent));
-    }
+    h_define_nodes(c, "tree-", nodes, sizeof nodes / sizeof nodes[0]);
 }
 
 static int s_setup(void **state)

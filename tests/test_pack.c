@@ -12,70 +12,38 @@
 
 #include "field.h"
 #include "frame.h"
+#include "harness.h"
 #include "pack.h"
 
-typedef struct {
-    pack_t p;
-    frame_decoder_t *dec;
-    msgpack_object obj;
-    char err[160];
-    field_map_t root;
-} fx_t;
+/* The fixture: a pack buffer and a decoder (harness.h) that takes frames
+ * and strings up to 1 MiB. */
+typedef h_decode_t fx_t;
 
 static int s_setup(void **state)
 {
-    fx_t *fx = calloc(1, sizeof *fx);
-    if (!fx)
-        return -1;
     frame_limits_t lim = frame_limits_default();
     lim.max_frame = 1 << 20;
     lim.max_str = 1 << 20;
-    pack_init(&fx->p);
-    fx->dec = frame_decoder_new(&lim);
-    *state = fx;
-    return fx->dec ? 0 : -1;
+    *state = h_decode_new(&lim);
+    return *state ? 0 : -1;
 }
 
 static int s_teardown(void **state)
 {
-    fx_t *fx = *state;
-    frame_decoder_destroy(&fx->dec);
-    pack_free(&fx->p);
-    free(fx);
+    h_decode_destroy((fx_t **)state);
     return 0;
 }
 
-/* Decodes BUF[0..LEN) (a map) and makes the root view over it. */
-static field_map_t *s_decode_buf(fx_t *fx, const char *buf, size_t len)
-{
-    char err[160];
-    if (frame_decode(fx->dec, buf, len, &fx->obj, err, sizeof err) != 0)
-        fail_msg("frame refused: %s", err);
-    field_root(&fx->root, &fx->obj, fx->err, sizeof fx->err);
-    return &fx->root;
-}
-
-static field_map_t *s_decode(fx_t *fx)
-{
-    return s_decode_buf(fx, pack_data(&fx->p), pack_size(&fx->p));
-}
-
-/* The bytes one value takes when packed alone. */
-static size_t s_size_uint(uint64_t v)
+/* The bytes one value takes when packed alone: BITS through pack_int (as
+ * the int64_t it holds) when IS_SIGNED, else through pack_uint. */
+static size_t s_packed_size(int is_signed, uint64_t bits)
 {
     pack_t p;
     pack_init(&p);
-    pack_uint(&p, v);
-    size_t n = pack_size(&p);
-    pack_free(&p);
-    return n;
-}
-
-static size_t s_size_int(int64_t v)
-{
-    pack_t p;
-    pack_init(&p);
-    pack_int(&p, v);
+    if (is_signed)
+        pack_int(&p, (int64_t)bits);
+    else
+        pack_uint(&p, bits);
     size_t n = pack_size(&p);
     pack_free(&p);
     return n;
@@ -95,7 +63,7 @@ static void test_scalars(void **state)
     pack_kbool(p, "t", 1);
     pack_kbool(p, "f", 0);
     pack_knil(p, "z");
-    field_map_t *root = s_decode(fx);
+    field_map_t *root = h_decode(fx);
     field_str_t s;
     uint64_t u;
     int64_t i;
@@ -130,23 +98,36 @@ static void test_scalars(void **state)
 static void test_shortest_encodings(void **state)
 {
     (void)state;
-    assert_int_equal(s_size_uint(0), 1);
-    assert_int_equal(s_size_uint(127), 1);
-    assert_int_equal(s_size_uint(128), 2);
-    assert_int_equal(s_size_uint(255), 2);
-    assert_int_equal(s_size_uint(256), 3);
-    assert_int_equal(s_size_uint(65535), 3);
-    assert_int_equal(s_size_uint(65536), 5);
-    assert_int_equal(s_size_uint(UINT32_MAX), 5);
-    assert_int_equal(s_size_uint((uint64_t)UINT32_MAX + 1), 9);
-    assert_int_equal(s_size_int(5), 1);
-    assert_int_equal(s_size_int(-1), 1);
-    assert_int_equal(s_size_int(-32), 1);
-    assert_int_equal(s_size_int(-33), 2);
-    assert_int_equal(s_size_int(-128), 2);
-    assert_int_equal(s_size_int(-129), 3);
-    assert_int_equal(s_size_int(-32769), 5);
-    assert_int_equal(s_size_int(INT64_MIN), 9);
+    static const struct {
+        int is_signed;
+        uint64_t bits; /* an int64_t when is_signed */
+        size_t want;
+    } sizes[] = {
+        {0, 0, 1},
+        {0, 127, 1},
+        {0, 128, 2},
+        {0, 255, 2},
+        {0, 256, 3},
+        {0, 65535, 3},
+        {0, 65536, 5},
+        {0, UINT32_MAX, 5},
+        {0, (uint64_t)UINT32_MAX + 1, 9},
+        {1, (uint64_t)(int64_t)5, 1},
+        {1, (uint64_t)(int64_t)-1, 1},
+        {1, (uint64_t)(int64_t)-32, 1},
+        {1, (uint64_t)(int64_t)-33, 2},
+        {1, (uint64_t)(int64_t)-128, 2},
+        {1, (uint64_t)(int64_t)-129, 3},
+        {1, (uint64_t)(int64_t)-32769, 5},
+        {1, (uint64_t)INT64_MIN, 9},
+    };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t got = s_packed_size(sizes[i].is_signed, sizes[i].bits);
+        if (got != sizes[i].want)
+            fail_msg("%s %#llx: %zu bytes, want %zu",
+                     sizes[i].is_signed ? "int" : "uint",
+                     (unsigned long long)sizes[i].bits, got, sizes[i].want);
+    }
 
     pack_t p;
     pack_init(&p);
@@ -179,7 +160,7 @@ static void test_nil_values(void **state)
     pack_str(p, "e");
     pack_str(p, NULL);
     pack_kstrn(p, "f", "", 0);
-    field_map_t *root = s_decode(fx);
+    field_map_t *root = h_decode(fx);
     const char *nils[] = {"a", "b", "c", "e"};
     for (int i = 0; i < 4; i++) {
         const msgpack_object *v = NULL;
@@ -227,7 +208,7 @@ static void test_raw_nested(void **state)
     pack_raw(p, "\x2a", 1); /* a raw scalar: 42 */
     pack_free(&inner);
 
-    field_map_t *root = s_decode(fx);
+    field_map_t *root = h_decode(fx);
     field_map_t data, loc, item;
     field_str_t s;
     uint64_t u;
@@ -278,7 +259,7 @@ static void test_reset_reuses(void **state)
         pack_kstrn(p, "big", big, (size_t)round * 150);
         assert_ptr_equal(pack_data(p), before);
         assert_int_equal(p->buf.alloc, alloc);
-        field_map_t *root = s_decode(fx);
+        field_map_t *root = h_decode(fx);
         uint64_t u;
         field_str_t s;
         assert_int_equal(field_uint(root, "round", 1, 0, 99, &u), 1);
@@ -312,7 +293,7 @@ static void test_object_roundtrip(void **state)
     size_t len = pack_size(p);
     char *orig = malloc(len);
     memcpy(orig, pack_data(p), len);
-    s_decode_buf(fx, orig, len);
+    h_decode_buf(fx, orig, len);
 
     pack_t copy;
     pack_init(&copy);
@@ -325,7 +306,7 @@ static void test_object_roundtrip(void **state)
     pack_map(&copy, 1);
     pack_str(&copy, "b");
     pack_object(&copy, &fx->obj.via.map.ptr[3].val);
-    field_map_t *root = s_decode_buf(fx, pack_data(&copy), pack_size(&copy));
+    field_map_t *root = h_decode_buf(fx, pack_data(&copy), pack_size(&copy));
     field_map_t b;
     field_str_t s;
     assert_int_equal(field_map(root, "b", 1, &b), 1);
@@ -344,7 +325,7 @@ static void test_reply_from_request(void **state)
     pack_map(&req, 2);
     pack_kstr(&req, "type", "health");
     pack_kstr(&req, "id", "q-1");
-    field_map_t *root = s_decode_buf(fx, pack_data(&req), pack_size(&req));
+    field_map_t *root = h_decode_buf(fx, pack_data(&req), pack_size(&req));
     field_str_t id;
     assert_int_equal(field_str(root, "id", 0, 64, &id), 1);
 
@@ -355,7 +336,7 @@ static void test_reply_from_request(void **state)
     pack_kstr(p, "detail", "body.text: missing");
     pack_kfield(p, "id", id);
     pack_free(&req); /* the reply holds its own copy of the id */
-    root = s_decode(fx);
+    root = h_decode(fx);
     int ok = 1;
     field_str_t s;
     assert_int_equal(field_bool(root, "ok", 1, &ok), 1);

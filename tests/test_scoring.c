@@ -25,25 +25,13 @@ static void s_start(h_stack_t *st, int pipeline)
     h_daemon_start(&st->scoring);
     if (!pipeline)
         return;
-    h_expect_ok(h_call(st->intake.client,
-                       "{\"type\":\"grid.define\",\"id\":\"c\",\"body\":{"
-                       "\"code\":\"HCZ\",\"name\":\"火车站社区\","
-                       "\"kind\":\"community\"}}"));
-    h_expect_ok(h_call(st->intake.client,
-                       "{\"type\":\"grid.define\",\"id\":\"g\",\"body\":{"
-                       "\"code\":\"G1\",\"name\":\"第一网格\","
-                       "\"kind\":\"grid\",\"parent\":\"HCZ\"}}"));
-    for (int i = 0; i < 200; i++) {
-        const msgpack_object *r = h_call(
-            st->dispatch.client,
-            "{\"type\":\"staff.assign\",\"id\":\"s\",\"body\":{"
-            "\"node\":\"G1\",\"role\":\"grid_leader\",\"person\":{"
-            "\"id\":\"p-xiao\",\"name\":\"肖格长\"}}}");
-        if (h_ok(r))
-            return;
-        usleep(50000);
-    }
-    fail_msg("dispatch never heard of G1");
+    static const h_node_t nodes[] = {
+        {"HCZ", "火车站社区", "community", NULL},
+        {"G1", "第一网格", "grid", "HCZ"},
+    };
+    h_define_nodes(st->intake.client, "", nodes,
+                   sizeof nodes / sizeof nodes[0]);
+    h_staff_assign(st, "s", "G1", "grid_leader", "p-xiao", "肖格长");
 }
 
 static void s_member(h_stack_t *st, const char *id, const char *group,

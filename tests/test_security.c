@@ -35,20 +35,12 @@ static int s_setup(void **state)
     h_daemon_start(&st->dispatch);
     h_daemon_start(&st->scoring);
     client_t *admin = st->intake.client;
-    h_expect_ok(h_call(admin, "{\"type\":\"grid.define\",\"id\":\"c\","
-                              "\"body\":{\"code\":\"HCZ\",\"name\":\"社区\","
-                              "\"kind\":\"community\"}}"));
-    h_expect_ok(h_call(admin, "{\"type\":\"grid.define\",\"id\":\"g\","
-                              "\"body\":{\"code\":\"G1\",\"name\":\"一格\","
-                              "\"kind\":\"grid\",\"parent\":\"HCZ\"}}"));
-    for (int i = 0; i < 200; i++) {
-        if (h_ok(h_call(st->dispatch.client,
-                        "{\"type\":\"staff.assign\",\"id\":\"s\",\"body\":{"
-                        "\"node\":\"G1\",\"role\":\"grid_leader\","
-                        "\"person\":{\"id\":\"p-xiao\",\"name\":\"肖\"}}}")))
-            break;
-        usleep(50000);
-    }
+    static const h_node_t nodes[] = {
+        {"HCZ", "社区", "community", NULL},
+        {"G1", "一格", "grid", "HCZ"},
+    };
+    h_define_nodes(admin, "", nodes, sizeof nodes / sizeof nodes[0]);
+    h_staff_assign(st, "s", "G1", "grid_leader", "p-xiao", "肖");
     const char *units[] = {"U1", "U2"};
     for (int i = 0; i < 2; i++)
         h_expect_ok(h_call(st->dispatch.client,

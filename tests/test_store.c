@@ -17,7 +17,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "log.h"
 #include "store.h"
 
@@ -42,8 +42,7 @@ static int s_setup(void **state)
     fx_t *fx = calloc(1, sizeof *fx);
     if (!fx)
         return -1;
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/juli-test-store-XXXXXX");
-    if (!mkdtemp(fx->dir)) {
+    if (h_tempdir(fx->dir, sizeof fx->dir, "store") < 0) {
         free(fx);
         return -1;
     }
@@ -52,18 +51,11 @@ static int s_setup(void **state)
     return 0;
 }
 
-static int s_unlink_one(const char *path, const struct stat *st, int flag,
-                        struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 static int s_teardown(void **state)
 {
     fx_t *fx = *state;
     store_close(&fx->store);
-    nftw(fx->dir, s_unlink_one, 16, FTW_DEPTH | FTW_PHYS);
+    h_rmtree(fx->dir);
     free(fx);
     return 0;
 }

@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -205,10 +206,7 @@ void h_stack_cleanup(h_stack_t *s)
                      all[i]->name, status);
         }
     }
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", s->dir);
+    h_rmtree(s->dir);
 }
 
 void h_wait_str(h_daemon_t *d, const char *request, const char *path,
@@ -489,4 +487,108 @@ void h_expect_error(const msgpack_object *reply, const char *code,
         fail_msg("expected %s, got %s: %s", code, got, why);
     if (detail && !strstr(why, detail))
         fail_msg("expected detail with '%s', got '%s'", detail, why);
+}
+
+/* -- temporary directories ------------------------------------------------ */
+
+int h_tempdir(char *dir, size_t len, const char *what)
+{
+    int n = snprintf(dir, len, "/tmp/juli-test-%s-XXXXXX", what);
+    if (n < 0 || (size_t)n >= len)
+        return -1;
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int s_remove_one(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+int h_rmtree(const char *dir)
+{
+    if (nftw(dir, s_remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0 &&
+        errno != ENOENT) {
+        fprintf(stderr, "cannot remove %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* -- a grid tree through intake ------------------------------------------ */
+
+void h_define_nodes(client_t *c, const char *id_prefix,
+                    const h_node_t *nodes, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char parent[64] = "";
+        if (nodes[i].parent)
+            snprintf(parent, sizeof parent, ",\"parent\":\"%s\"",
+                     nodes[i].parent);
+        h_expect_ok(h_call(c,
+                           "{\"type\":\"grid.define\",\"id\":\"%s%s\","
+                           "\"body\":{\"code\":\"%s\",\"name\":\"%s\","
+                           "\"kind\":\"%s\"%s}}",
+                           id_prefix, nodes[i].code, nodes[i].code,
+                           nodes[i].name, nodes[i].kind, parent));
+    }
+}
+
+void h_staff_assign(h_stack_t *s, const char *id, const char *node,
+                    const char *role, const char *person, const char *name)
+{
+    for (int i = 0; i < 200; i++) {
+        const msgpack_object *r = h_call(
+            s->dispatch.client,
+            "{\"type\":\"staff.assign\",\"id\":\"%s\",\"body\":{"
+            "\"node\":\"%s\",\"role\":\"%s\",\"person\":{\"id\":\"%s\","
+            "\"name\":\"%s\"}}}",
+            id, node, role, person, name);
+        if (h_ok(r))
+            return;
+        h_expect_error(r, "not_found", NULL);
+        usleep(50000);
+    }
+    fail_msg("dispatch never heard of node %s", node);
+}
+
+/* -- decoding what a test packed ------------------------------------------ */
+
+h_decode_t *h_decode_new(const frame_limits_t *lim)
+{
+    h_decode_t *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    frame_limits_t def = frame_limits_default();
+    pack_init(&d->p);
+    d->dec = frame_decoder_new(lim ? lim : &def);
+    if (!d->dec)
+        h_decode_destroy(&d);
+    return d;
+}
+
+void h_decode_destroy(h_decode_t **self_p)
+{
+    if (!*self_p)
+        return;
+    h_decode_t *d = *self_p;
+    frame_decoder_destroy(&d->dec);
+    pack_free(&d->p);
+    free(d);
+    *self_p = NULL;
+}
+
+field_map_t *h_decode_buf(h_decode_t *d, const char *buf, size_t len)
+{
+    char err[160];
+    if (frame_decode(d->dec, buf, len, &d->obj, err, sizeof err) != 0)
+        fail_msg("frame refused: %s", err);
+    field_root(&d->root, &d->obj, d->err, sizeof d->err);
+    return &d->root;
+}
+
+field_map_t *h_decode(h_decode_t *d)
+{
+    return h_decode_buf(d, pack_data(&d->p), pack_size(&d->p));
 }

@@ -13,6 +13,8 @@
 #include <sys/types.h>
 
 #include "client.h"
+#include "field.h"
+#include "frame.h"
 #include "pack.h"
 
 typedef struct h_stack h_stack_t;
@@ -103,5 +105,64 @@ void h_expect_error(const msgpack_object *reply, const char *code,
 
 /* Asserts ok:true, printing the reply when not. */
 void h_expect_ok(const msgpack_object *reply);
+
+/* -- temporary directories ------------------------------------------------ */
+
+/* Makes a fresh directory /tmp/juli-test-WHAT-XXXXXX and writes its path
+ * into DIR (LEN bytes, the caller's); returns 0, or -1 when it cannot.
+ * The caller removes it with h_rmtree. */
+int h_tempdir(char *dir, size_t len, const char *what);
+
+/* Removes DIR and everything below it; returns 0, or -1 (and says so on
+ * stderr) when something stayed. */
+int h_rmtree(const char *dir);
+
+/* -- a grid tree through intake ------------------------------------------ */
+
+/* One node: its code, name, kind, and its parent's code (NULL for a
+ * root). The strings are the caller's. */
+typedef struct {
+    const char *code, *name, *kind, *parent;
+} h_node_t;
+
+/* Defines the N NODES on C, in order, with grid.define requests whose ids
+ * are ID_PREFIX followed by the code; asserts each is accepted. */
+void h_define_nodes(client_t *c, const char *id_prefix,
+                    const h_node_t *nodes, size_t n);
+
+/* Assigns PERSON (id, NAME) to ROLE at NODE through the stack's dispatch
+ * with request id ID, retrying for at most 10 s while dispatch answers
+ * not_found (it has not yet heard of the node from intake); fails the test
+ * on any other answer. */
+void h_staff_assign(h_stack_t *s, const char *id, const char *node,
+                    const char *role, const char *person, const char *name);
+
+/* -- decoding what a test packed ------------------------------------------ */
+
+/* A pack buffer and a frame decoder, the way a daemon sees a frame: a test
+ * packs a map into P, decodes it, and reads it through ROOT, whose
+ * details land in ERR. The decoded OBJ lives in the decoder until the next
+ * decode. */
+typedef struct {
+    pack_t p;
+    frame_decoder_t *dec;
+    msgpack_object obj;
+    char err[200];
+    field_map_t root;
+} h_decode_t;
+
+/* A new fixture decoding under LIM (frame_limits_default when NULL), or
+ * NULL when out of memory. The caller owns it: h_decode_destroy. */
+h_decode_t *h_decode_new(const frame_limits_t *lim);
+
+/* Frees the fixture, if any, and nulls the caller's pointer. */
+void h_decode_destroy(h_decode_t **self_p);
+
+/* Decodes BUF[0..LEN) (a map; the caller's bytes) and makes D's root view
+ * over it; fails the test when the frame is refused. */
+field_map_t *h_decode_buf(h_decode_t *d, const char *buf, size_t len);
+
+/* Decodes what D's pack buffer holds, as h_decode_buf. */
+field_map_t *h_decode(h_decode_t *d);
 
 #endif
