@@ -35,6 +35,7 @@ struct follow {
     uint64_t head;        /* the newest seq the upstream has shown */
     int in_tx;            /* a delivery's transaction is open */
     int fetching;         /* an events.since is in flight */
+    int catching_up;      /* a page or more behind: said in the log */
     uint64_t fetch_sent;  /* uv_now when it was sent */
     char detail[256];
     metric_t *lag, *applied, *skipped;
@@ -211,6 +212,18 @@ static void s_on_page(bus_socket_t *s, zmq_msg_t *parts, size_t n,
     s_end(self);
     if (rc >= 0 && self->cursor > before && self->head > self->cursor)
         s_fetch(self); /* more than a page behind */
+    else if (self->cursor > before && self->cursor >= self->head &&
+             self->catching_up) {
+        log_info("follow %s: caught up at seq %llu", self->upstream,
+                 (unsigned long long)self->cursor);
+        self->catching_up = 0;
+    }
+    if (self->head > self->cursor + FOLLOW_PAGE && !self->catching_up) {
+        log_info("follow %s: %llu events behind, catching up from the log",
+                 self->upstream,
+                 (unsigned long long)(self->head - self->cursor));
+        self->catching_up = 1;
+    }
 }
 
 static void s_on_timer(uv_timer_t *t)
