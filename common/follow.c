@@ -36,6 +36,7 @@ struct follow {
     int in_tx;            /* a delivery's transaction is open */
     int fetching;         /* an events.since is in flight */
     int catching_up;      /* a page or more behind: said in the log */
+    int failed;           /* an apply failed: the delivery rolls back */
     uint64_t fetch_sent;  /* uv_now when it was sent */
     char detail[256];
     metric_t *lag, *applied, *skipped;
@@ -85,6 +86,12 @@ static void s_end(follow_t *self)
     if (!self->in_tx)
         return;
     self->in_tx = 0;
+    if (self->failed) {
+        log_warn("follow %s: the store failed: will retry", self->upstream);
+        self->failed = 0;
+        store_rollback(self->store);
+        return;
+    }
     if (self->applying == self->cursor) {
         store_rollback(self->store); /* nothing was applied */
         return;
@@ -133,11 +140,12 @@ static int s_apply(follow_t *self, const msgpack_object *obj)
         self->applying = e.seq;
         return 1;
     }
-    if (store_savepoint(self->store) < 0)
+    /* No savepoint per event: a failure (the store's, never the event's)
+     * rolls the whole delivery back, and it is tried again. */
+    if (self->opts.apply(self->opts.ctx, &e) < 0) {
+        self->failed = 1;
         return -1;
-    int rc = self->opts.apply(self->opts.ctx, &e);
-    if (store_savepoint_end(self->store, rc == 0) < 0 || rc < 0)
-        return -1;
+    }
     self->applying = e.seq;
     return 1;
 }
@@ -155,9 +163,8 @@ static void s_on_sub(bus_socket_t *s, zmq_msg_t *parts, size_t n,
         frame_decode(self->decoder, zmq_msg_data(&parts[1]),
                      zmq_msg_size(&parts[1]), &obj, err, sizeof err) < 0)
         return; /* not ours to answer; the log will have it */
-    if (self->fetching || s_begin(self) < 0)
-        return; /* a page is coming that covers it */
-    /* On a failure the batch callback commits what was applied before. */
+    if (self->fetching || self->failed || s_begin(self) < 0)
+        return; /* a page is coming that covers it, or a retry will */
     if (s_apply(self, &obj) == 0 && self->head > self->applying)
         s_fetch(self); /* a gap */
 }

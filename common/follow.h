@@ -13,8 +13,9 @@
  *                         until the upstream has nothing newer.
  *
  *  The events of one delivery (a drained SUB batch, or a page) are applied
- *  in one transaction, each in its own savepoint, then the offset moves and
- *  the transaction commits; the committed hook then lets the service
+ *  in one transaction, then the offset moves and the transaction commits
+ *  (a store failure rolls the whole delivery back, to be tried again); the
+ *  committed hook then lets the service
  *  publish what its effects logged. An upstream that is down only delays
  *  this: nothing waits for it, and nothing is lost.
  *
@@ -50,7 +51,8 @@ typedef struct {
     /* Applies E inside the open transaction. Returns 0 when applied or
      * deliberately skipped (an event it cannot use is logged and passed
      * over: it would never become usable), -1 on a store failure: the
-     * delivery is rolled back and tried again later. */
+     * whole delivery is rolled back and tried again later, so a partly
+     * applied event leaves nothing behind. */
     int (*apply)(void *ctx, const follow_event_t *e);
     /* After each commit that applied events (may be NULL). */
     void (*committed)(void *ctx);

@@ -228,10 +228,12 @@ store_t *store_open(const store_opts_t *opts, char *err, size_t errlen)
     const char *pragmas = opts->synchronous_full
                               ? "PRAGMA journal_mode=WAL;"
                                 "PRAGMA synchronous=FULL;"
+                                "PRAGMA temp_store=MEMORY;"
                                 "PRAGMA wal_autocheckpoint=0;"
                                 "PRAGMA foreign_keys=ON;"
                               : "PRAGMA journal_mode=WAL;"
                                 "PRAGMA synchronous=NORMAL;"
+                                "PRAGMA temp_store=MEMORY;"
                                 "PRAGMA wal_autocheckpoint=0;"
                                 "PRAGMA foreign_keys=ON;";
     if (s_exec(self, pragmas, why, sizeof why) < 0 ||
