@@ -555,6 +555,20 @@ static void s_on_batch(bus_socket_t *s, void *arg)
 
 /* -- life ------------------------------------------------------------------ */
 
+/* Whether EP is loopback, ipc or inproc: all an endpoint may be without
+ * CURVE. */
+static int api_endpoint_local(const char *ep)
+{
+    static const char *const local[] = {
+        "ipc://", "inproc://", "tcp://127.", "tcp://localhost:",
+        "tcp://[::1]:",
+    };
+    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++)
+        if (strncmp(ep, local[i], strlen(local[i])) == 0)
+            return 1;
+    return 0;
+}
+
 api_t *api_new(uv_loop_t *loop, bus_t *bus, store_t *store,
                metrics_t *metrics, const api_opts_t *opts, char *err,
                size_t errlen)
@@ -627,17 +641,6 @@ fail:
     return NULL;
 }
 
-int api_endpoint_local(const char *ep)
-{
-    static const char *const local[] = {
-        "ipc://", "inproc://", "tcp://127.", "tcp://localhost:",
-        "tcp://[::1]:",
-    };
-    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++)
-        if (strncmp(ep, local[i], strlen(local[i])) == 0)
-            return 1;
-    return 0;
-}
 
 int api_start(api_t *self)
 {

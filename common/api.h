@@ -116,10 +116,6 @@ void api_destroy(api_t **self_p);
 void api_call(api_t *self, const void *frame, size_t len, int roles,
               pack_t *reply);
 
-/* Whether ENDPOINT is loopback, ipc or inproc: all an endpoint may be
- * without CURVE. */
-int api_endpoint_local(const char *endpoint);
-
 /* Publishes the events of the last commit. For writers outside a request
  * turn (timers, followers) after their own store_commit. */
 void api_publish_committed(api_t *self);

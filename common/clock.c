@@ -13,12 +13,7 @@ void clock_simulate(int64_t start, int64_t epoch, double speed)
     s_speed = speed < 1 ? 1 : speed;
 }
 
-int clock_simulated(void)
-{
-    return s_epoch != 0;
-}
-
-uint64_t clock_real_ms(void)
+static uint64_t s_real_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -27,7 +22,7 @@ uint64_t clock_real_ms(void)
 
 uint64_t clock_now_ms(void)
 {
-    uint64_t real = clock_real_ms();
+    uint64_t real = s_real_ms();
     if (!s_epoch)
         return real;
     return (uint64_t)(s_start + (int64_t)(((double)((int64_t)real - s_epoch)) *

@@ -23,16 +23,10 @@
 /* Makes the clock simulated (see above). SPEED must be >= 1. */
 void clock_simulate(int64_t start, int64_t epoch, double speed);
 
-/* True when the clock is simulated. */
-int clock_simulated(void);
-
 /* Now, in (simulated) Unix milliseconds. */
 uint64_t clock_now_ms(void);
 
 /* The real milliseconds until (simulated) time AT; 0 when past. */
 uint64_t clock_wait_ms(int64_t at);
-
-/* The real clock, in Unix milliseconds. */
-uint64_t clock_real_ms(void);
 
 #endif
