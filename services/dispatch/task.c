@@ -75,7 +75,8 @@ int task_prepare(dispatch_t *dp)
     dp->task_insert = store_prepare(
         s, "INSERT INTO tasks (ref, category, urgency, community, grid,"
            " compound, stairwell, status, rank, created, updated)"
-           " VALUES (?,?,?,?,?,?,?, 'pending', ?, ?9, ?9)");
+           " VALUES (?,?,?,?,?,?,?, 'pending', ?, ?9, ?9)"
+           " ON CONFLICT (ref) DO NOTHING");
     dp->task_get =
         store_prepare(s, "SELECT " TASK_COLS " FROM tasks WHERE task = ?");
     dp->task_by_ref =
@@ -359,16 +360,6 @@ static int s_pass(dispatch_t *dp, task_t *t, const char *reason,
 
 /* -- from intake ----------------------------------------------------------- */
 
-static void s_bind_field(sqlite3_stmt *st, int i, const field_map_t *m,
-                         const char *key)
-{
-    field_str_t v = {0};
-    if (field_str(m, key, FIELD_OPTIONAL, 64, &v) == 1)
-        sqlite3_bind_text(st, i, v.ptr, (int)v.len, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 int task_request_accepted(dispatch_t *dp, const field_map_t *data,
                           uint64_t ts)
 {
@@ -380,32 +371,43 @@ int task_request_accepted(dispatch_t *dp, const field_map_t *data,
         log_error("request.accepted skipped: %s", data->err);
         return 0;
     }
-    sqlite3_stmt *st = dp->task_by_ref;
-    sqlite3_bind_text(st, 1, ref.ptr, (int)ref.len, SQLITE_STATIC);
-    int rc = store_step(dp->store, st);
-    if (rc != 0) {
-        if (rc == 1)
-            store_reset(st); /* one task per request, whatever comes */
-        return rc < 0 ? -1 : 0;
+    /* The task as it is inserted: pending, with the request's chain. */
+    task_t t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.ref, sizeof t.ref, "%.*s", (int)ref.len, ref.ptr);
+    snprintf(t.r.category, sizeof t.r.category, "%.*s", (int)category.len,
+             category.ptr);
+    const config_category_t *c =
+        config_category(dp->config, category.ptr, category.len);
+    t.r.route = c ? c->route : ROUTE_GRID;
+    t.urgency = (int)urgency;
+    t.state = ST_PENDING;
+    t.a.rank = RANK_NONE;
+    const char *keys[] = {"community", "grid", "compound", "stairwell"};
+    char *chain[] = {t.r.community, t.r.grid, t.r.compound, t.r.stairwell};
+    sqlite3_stmt *st = dp->task_insert;
+    for (int i = 0; i < 4; i++) {
+        field_str_t v = {0};
+        field_str(data, keys[i], FIELD_OPTIONAL, 64, &v);
+        snprintf(chain[i], sizeof t.r.grid, "%.*s", (int)v.len,
+                 v.ptr ? v.ptr : "");
+        if (chain[i][0])
+            sqlite3_bind_text(st, 4 + i, chain[i], -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 4 + i);
     }
-    st = dp->task_insert;
     sqlite3_bind_text(st, 1, ref.ptr, (int)ref.len, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, category.ptr, (int)category.len,
                       SQLITE_STATIC);
     sqlite3_bind_int(st, 3, (int)urgency);
-    s_bind_field(st, 4, data, "community");
-    s_bind_field(st, 5, data, "grid");
-    s_bind_field(st, 6, data, "compound");
-    s_bind_field(st, 7, data, "stairwell");
     sqlite3_bind_int(st, 8, RANK_NONE);
     sqlite3_bind_int64(st, 9, (sqlite3_int64)ts);
     if (store_step(dp->store, st) < 0)
         return -1;
-    int64_t id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
-    task_t t;
-    if (task_load(dp, id, &t) != 1)
-        return -1;
-    store_reset(dp->task_get);
+    sqlite3 *db = sqlite3_db_handle(st);
+    if (sqlite3_changes(db) == 0)
+        return 0; /* one task per request, whatever comes */
+    t.r.task = sqlite3_last_insert_rowid(db);
     assignee_t a;
     uint64_t now = clock_now_ms();
     if (s_count(dp, &t, ST_COUNT, ST_PENDING) < 0 ||
