@@ -58,14 +58,28 @@ static int s_fail_at(char *err, size_t errlen, const char *path,
     return -1;
 }
 
+/* Appends S to OUT[*N..SIZE), cutting what does not fit. */
+static void s_append(char *out, size_t size, size_t *n, const char *s)
+{
+    size_t len = strlen(s);
+    if (*n + len >= size)
+        len = size - 1 - *n;
+    memcpy(out + *n, s, len);
+    *n += len;
+}
+
 /* Writes "<path>.<key>" (or "<key>" at the root, "<path>" without a key)
- * to OUT. */
+ * to OUT. Runs for every nested view, so it copies rather than formats. */
 static void s_join(char *out, size_t size, const char *path, const char *key)
 {
+    size_t n = 0;
+    if (!key || path[0])
+        s_append(out, size, &n, path);
     if (key && path[0])
-        s_print(out, size, "%s.%s", path, key);
-    else
-        s_print(out, size, "%s", key ? key : path);
+        s_append(out, size, &n, ".");
+    if (key)
+        s_append(out, size, &n, key);
+    out[n] = '\0';
 }
 
 /* Writes "<path>.<key>[<i>]" to OUT. */
@@ -163,6 +177,12 @@ int field_str(const field_map_t *m, const char *key, int required,
     int rc = s_find(m, key, required, &v);
     if (rc <= 0)
         return rc;
+    if (v->type == MSGPACK_OBJECT_STR && v->via.str.size >= 1 &&
+        v->via.str.size <= max_bytes) { /* the common case: no path */
+        out->ptr = v->via.str.ptr;
+        out->len = v->via.str.size;
+        return 1;
+    }
     s_join(path, sizeof path, m->path, key);
     return s_str(m->err, m->errlen, path, v, max_bytes, out);
 }
