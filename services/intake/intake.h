@@ -47,7 +47,8 @@ typedef struct {
     struct grid_cache *grid; /* the committed tree (grid_free) */
     /* request.c */
     sqlite3_stmt *req_insert, *req_get, *req_by_ref, *req_update,
-        *req_status, *timeline_add, *timeline_get, *list_all, *list_status, *list_grid, *list_category;
+        *req_status, *timeline_add, *timeline_add2, *timeline_add3,
+        *timeline_get, *list_all, *list_status, *list_grid, *list_category;
     pack_t data; /* an event's data, reused */
     pack_t list; /* a list's items, reused */
     daemon_t *daemon;

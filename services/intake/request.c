@@ -73,11 +73,18 @@ int request_prepare(intake_t *in)
     in->timeline_add = store_prepare(
         in->store,
         "INSERT INTO timeline (rid, ts, status, note) VALUES (?, ?, ?, ?)");
+    in->timeline_add2 = store_prepare(
+        in->store, "INSERT INTO timeline (rid, ts, status, note)"
+                   " VALUES (?, ?, ?, ?), (?, ?, ?, ?)");
+    in->timeline_add3 = store_prepare(
+        in->store, "INSERT INTO timeline (rid, ts, status, note)"
+                   " VALUES (?, ?, ?, ?), (?, ?, ?, ?), (?, ?, ?, ?)");
     in->timeline_get = store_prepare(
         in->store, "SELECT ts, status, note FROM timeline WHERE rid = ?"
                    " ORDER BY rowid");
     return in->req_insert && in->req_update && in->req_status &&
-                   in->timeline_add && in->timeline_get
+                   in->timeline_add && in->timeline_add2 &&
+                   in->timeline_add3 && in->timeline_get
                ? 0
                : -1;
 }
@@ -353,23 +360,30 @@ api_status_t request_submit(api_req_t *req, void *ctx)
     int64_t rid = sqlite3_last_insert_rowid(
         sqlite3_db_handle(in->req_insert));
 
-    char note[160];
-    snprintf(note, sizeof note, "submitted by %s", s_channels[s.channel]);
-    if (s_timeline(in, rid, req->now, "submitted", note) < 0)
-        return api_fail(req, API_UNAVAILABLE, "store: cannot write");
-    if (word) {
-        snprintf(note, sizeof note, "category %s suggested (keyword %s)",
-                 cat->code, word);
-        if (s_timeline(in, rid, req->now, "suggested", note) < 0)
-            return api_fail(req, API_UNAVAILABLE, "store: cannot write");
-    }
-    snprintf(note, sizeof note, "%s",
+    /* The submission's timeline, two or three rows, in one statement. */
+    char notes[3][160];
+    const char *steps[3] = {"submitted", "suggested", status};
+    snprintf(notes[0], sizeof notes[0], "submitted by %s",
+             s_channels[s.channel]);
+    if (word)
+        snprintf(notes[1], sizeof notes[1],
+                 "category %s suggested (keyword %s)", cat->code, word);
+    snprintf(notes[2], sizeof notes[2], "%s",
              *status == 'a'   ? "grid and category known"
              : !chain.grid[0] ? (cat ? "no grid: waits for staff"
                                      : "no grid or category: waits for staff")
                               : "no category: waits for staff");
-    if (s_timeline(in, rid, req->now, status, note) < 0 ||
-        s_count(in, status, 1) < 0)
+    sqlite3_stmt *tl = word ? in->timeline_add3 : in->timeline_add2;
+    int col = 1;
+    for (int i = 0; i < 3; i++) {
+        if (i == 1 && !word)
+            continue;
+        sqlite3_bind_int64(tl, col++, rid);
+        sqlite3_bind_int64(tl, col++, (sqlite3_int64)req->now);
+        sqlite3_bind_text(tl, col++, steps[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(tl, col++, notes[i], -1, SQLITE_STATIC);
+    }
+    if (store_step(in->store, tl) < 0 || s_count(in, status, 1) < 0)
         return api_fail(req, API_UNAVAILABLE, "store: cannot write");
     char ref[24];
     s_ref(ref, rid);
