@@ -9,20 +9,22 @@
  *  The outbox keeps each reply's routing envelope and bytes in one arena
  *  that is reused from turn to turn.
  */
-#include "clock.h"
 #include "api.h"
 
 #include <assert.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "event.h"
 #include "log.h"
 
 #define API_MAX_ID      64
 #define API_MAX_ROUTES  64  /* built-in and service routes together */
+#define API_PRINT       16  /* bytes of a body's fingerprint */
 #define API_MAX_ROUTING 256 /* bytes of a ROUTER peer id */
 
 static const char *const s_status_names[] = {
@@ -320,21 +322,25 @@ static api_status_t s_handle(api_t *self, const msgpack_object *root,
     }
     if (self->turn_failed)
         return api_fail(req, API_UNAVAILABLE, "store: cannot write now");
-    /* The body as canonical bytes, to tell a retry from a reuse; no body
-     * is the same as an empty one. */
+    /* The body's fingerprint (BLAKE2b of its canonical bytes), to tell a
+     * retry from a reuse; no body is the same as an empty one. */
     pack_reset(&self->body);
     if (req->body.obj)
         pack_object(&self->body, req->body.obj);
     else
         pack_map(&self->body, 0);
+    unsigned char print[API_PRINT];
+    crypto_generichash(print, sizeof print,
+                       (const unsigned char *)pack_data(&self->body),
+                       pack_size(&self->body), NULL, 0);
     store_idem_t seen;
     int rc = store_idem_get(self->store, req->id.ptr, req->id.len, &seen);
     if (rc < 0)
         return api_fail(req, API_UNAVAILABLE, "store: cannot read");
     if (rc == 1) {
         if (strcmp(seen.type, route->type) != 0 ||
-            seen.body_len != pack_size(&self->body) ||
-            memcmp(seen.body, pack_data(&self->body), seen.body_len) != 0)
+            seen.body_len != sizeof print ||
+            memcmp(seen.body, print, sizeof print) != 0)
             return api_fail(req, API_CONFLICT,
                             "id: already used for another request");
         pack_reset(&self->reply);
@@ -347,8 +353,8 @@ static api_status_t s_handle(api_t *self, const msgpack_object *root,
     api_status_t st = route->fn(req, self->opts.ctx);
     if (st == API_OK) {
         s_pack_reply(self, API_OK, req->id, req, NULL);
-        store_idem_t entry = {route->type, pack_data(&self->body),
-                              pack_size(&self->body), pack_data(&self->reply),
+        store_idem_t entry = {route->type, print, sizeof print,
+                              pack_data(&self->reply),
                               pack_size(&self->reply)};
         if (store_idem_put(self->store, req->id.ptr, req->id.len, &entry) <
             0)
@@ -583,6 +589,11 @@ api_t *api_new(uv_loop_t *loop, bus_t *bus, store_t *store,
     self->metrics = metrics;
     self->opts = *opts;
     self->started_ms = clock_now_ms();
+    if (sodium_init() < 0) {
+        snprintf(err, errlen, "libsodium cannot start");
+        free(self);
+        return NULL;
+    }
     pack_init(&self->arena);
     pack_init(&self->fields);
     pack_init(&self->body);

@@ -121,7 +121,8 @@ int store_events_since(store_t *self, uint64_t after, size_t limit,
 
 typedef struct {
     const char *type; /* NUL-terminated */
-    const void *body; /* encoded request body, as first seen */
+    const void *body; /* the request body as first seen (the api stores a
+                         fingerprint of it) */
     size_t body_len;
     const void *reply; /* encoded reply, as first sent */
     size_t reply_len;
