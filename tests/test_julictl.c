@@ -236,7 +236,9 @@ static void test_help(void **state)
         "health", "stats",   "events",   "tail",    "grid",     "submit",
         "get",    "list",    "classify", "cancel",  "staff",    "unit",
         "units",  "tasks",   "task",     "accept",  "decline",  "escalate",
-        "resolve", "followup", "reopen", "rates",   NULL};
+        "resolve", "followup", "reopen", "rates",   "member",   "points",
+        "ledger", "leaderboard", "ratings", "volunteer", "adjust", "verify",
+        "backup", "import", "keygen", "simulate", "report", NULL};
     for (size_t i = 0; cmds[i]; i++) {
         char want[64];
         snprintf(want, sizeof want, "Usage: julictl %s", cmds[i]);
