@@ -276,6 +276,7 @@ FUZZ_RUN     := -timeout=10 -max_len=16384
 # service's modules. The daemons' main.c hold their routes and schemas:
 # they are linked in with main renamed.
 fuzz_src  = fuzz/$(1).c $(if $(filter frame,$(1)),,fuzz/fuzz.c \
+            tests/lib/json.c \
             $(filter-out %/main.c,$(wildcard services/$(1)/*.c)))
 fuzz_main = $(if $(filter frame,$(2)),,$(1)/$(2)-main.o)
 

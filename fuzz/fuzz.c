@@ -10,6 +10,7 @@
 #include "daemon.h"
 #include "event.h"
 #include "frame.h"
+#include "json.h"
 #include "log.h"
 #include "period.h"
 
@@ -106,144 +107,13 @@ void fuzz_probes_run(fuzz_probes_t *p, const fuzz_state_t *st, api_t *api,
 
 /* -- JSON to MessagePack, for the seeds --------------------------------- */
 
-static void s_die(const char *what, const char *at)
-{
-    fprintf(stderr, "fuzz: json: %s at '%.20s'\n", what, at);
-    abort();
-}
-
-static void s_ws(const char **s)
-{
-    while (**s == ' ' || **s == '\n' || **s == '\t' || **s == '\r')
-        (*s)++;
-}
-
-static void s_value(pack_t *p, const char **s);
-
-static void s_string(pack_t *p, const char **s)
-{
-    char buf[8192];
-    size_t n = 0;
-    if (**s != '"')
-        s_die("expected a string", *s);
-    (*s)++;
-    while (**s && **s != '"') {
-        if (n + 4 > sizeof buf)
-            s_die("string too long", *s);
-        char c = *(*s)++;
-        if (c != '\\') {
-            buf[n++] = c;
-            continue;
-        }
-        c = *(*s)++;
-        unsigned v;
-        switch (c) {
-        case 'n':
-            buf[n++] = '\n';
-            break;
-        case 't':
-            buf[n++] = '\t';
-            break;
-        case 'r':
-            buf[n++] = '\r';
-            break;
-        case 'u':
-            if (sscanf(*s, "%4x", &v) != 1)
-                s_die("bad \\u escape", *s);
-            *s += 4;
-            if (v < 0x80) {
-                buf[n++] = (char)v;
-            } else if (v < 0x800) {
-                buf[n++] = (char)(0xc0 | (v >> 6));
-                buf[n++] = (char)(0x80 | (v & 0x3f));
-            } else {
-                buf[n++] = (char)(0xe0 | (v >> 12));
-                buf[n++] = (char)(0x80 | ((v >> 6) & 0x3f));
-                buf[n++] = (char)(0x80 | (v & 0x3f));
-            }
-            break;
-        case '\0':
-            s_die("unterminated escape", *s);
-            break;
-        default:
-            buf[n++] = c;
-        }
-    }
-    if (**s != '"')
-        s_die("unterminated string", *s);
-    (*s)++;
-    pack_strn(p, buf, n);
-}
-
-static void s_container(pack_t *p, const char **s, int map)
-{
-    pack_t items;
-    pack_init(&items);
-    uint32_t n = 0;
-    (*s)++;
-    s_ws(s);
-    while (**s && **s != (map ? '}' : ']')) {
-        if (map) {
-            s_string(&items, s);
-            s_ws(s);
-            if (*(*s)++ != ':')
-                s_die("expected ':'", *s);
-        }
-        s_value(&items, s);
-        n++;
-        s_ws(s);
-        if (**s == ',')
-            (*s)++;
-        s_ws(s);
-    }
-    if (!**s)
-        s_die("unterminated container", *s);
-    (*s)++;
-    if (map)
-        pack_map(p, n);
-    else
-        pack_array(p, n);
-    pack_raw(p, pack_data(&items), pack_size(&items));
-    pack_free(&items);
-}
-
-static void s_value(pack_t *p, const char **s)
-{
-    s_ws(s);
-    if (**s == '{' || **s == '[') {
-        s_container(p, s, **s == '{');
-    } else if (**s == '"') {
-        s_string(p, s);
-    } else if (strncmp(*s, "true", 4) == 0) {
-        pack_bool(p, 1);
-        *s += 4;
-    } else if (strncmp(*s, "false", 5) == 0) {
-        pack_bool(p, 0);
-        *s += 5;
-    } else if (strncmp(*s, "null", 4) == 0) {
-        pack_nil(p);
-        *s += 4;
-    } else {
-        char *end;
-        size_t span = strspn(*s, "-0123456789");
-        if ((*s)[span] == '.' || (*s)[span] == 'e')
-            pack_double(p, strtod(*s, &end));
-        else if (**s == '-')
-            pack_int(p, strtoll(*s, &end, 10));
-        else
-            pack_uint(p, strtoull(*s, &end, 10));
-        if (end == *s)
-            s_die("unexpected", *s);
-        *s = end;
-    }
-}
-
 void fuzz_json(pack_t *p, const char *json)
 {
-    s_value(p, &json);
-    s_ws(&json);
-    if (*json)
-        s_die("trailing bytes", json);
+    char err[160];
+    if (json_pack(p, json, err, sizeof err) < 0) {
+        fprintf(stderr, "fuzz: json: %s\n", err);
+        abort();
+    }
 }
 
 /* -- replies ------------------------------------------------------------- */

@@ -211,6 +211,20 @@ static int s_count(dispatch_t *dp, const task_t *t, state_t from,
     return 0;
 }
 
+/* Starts the data of an event about task T in dp->data: a map of N more
+ * entries after its task and ref, which the caller writes. */
+static pack_t *s_data(dispatch_t *dp, const task_t *t, uint32_t n)
+{
+    char name[24];
+    task_name(name, t->r.task);
+    pack_t *d = &dp->data;
+    pack_reset(d);
+    pack_map(d, n + 2);
+    pack_kstr(d, "task", name);
+    pack_kstr(d, "ref", t->ref);
+    return d;
+}
+
 /* Scales a deadline by urgency: 1 as configured, 2 half, 3 a quarter. */
 static int64_t s_deadline(uint64_t ms, int urgency)
 {
@@ -228,9 +242,6 @@ static int s_assign(dispatch_t *dp, task_t *t, const assignee_t *a,
     state_t to = a->rank == RANK_NONE ? ST_PENDING : ST_ASSIGNED;
     if (t->state != to && s_count(dp, t, t->state, to) < 0)
         return -1;
-    pack_t *d = &dp->data;
-    char name[24];
-    task_name(name, t->r.task);
     if (to == ST_PENDING) {
         sqlite3_stmt *st = dp->task_set_status;
         sqlite3_bind_int64(st, 1, t->r.task);
@@ -238,12 +249,9 @@ static int s_assign(dispatch_t *dp, task_t *t, const assignee_t *a,
         sqlite3_bind_null(st, 3);
         sqlite3_bind_int(st, 4, 0);
         sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
-        pack_reset(d);
-        pack_map(d, 3);
-        pack_kstr(d, "task", name);
-        pack_kstr(d, "ref", t->ref);
-        pack_kstr(d, "reason", "nobody on the request's chain or among the "
-                               "units can take it yet");
+        pack_kstr(s_data(dp, t, 1), "reason",
+                  "nobody on the request's chain or among the units can "
+                  "take it yet");
         t->state = ST_PENDING;
         t->a = *a;
         return store_step(dp->store, st) < 0 ? -1
@@ -285,10 +293,7 @@ static int s_assign(dispatch_t *dp, task_t *t, const assignee_t *a,
     t->resolve_by = resolve_by;
     t->assign_fact = fact;
     t->stuck = 0;
-    pack_reset(d);
-    pack_map(d, 8);
-    pack_kstr(d, "task", name);
-    pack_kstr(d, "ref", t->ref);
+    pack_t *d = s_data(dp, t, 6);
     pack_str(d, "assignee");
     route_pack_assignee(d, a);
     pack_kstr(d, "level", route_level(a));
@@ -318,14 +323,8 @@ static int s_pass(dispatch_t *dp, task_t *t, const char *reason,
     int rc = route_next(dp, &t->r, &t->a, unit_next, &next);
     if (rc <= 0)
         return rc;
-    char name[24];
-    task_name(name, t->r.task);
-    pack_t *d = &dp->data;
-    pack_reset(d);
     int decline = strcmp(reason, "decline") == 0;
-    pack_map(d, 6);
-    pack_kstr(d, "task", name);
-    pack_kstr(d, "ref", t->ref);
+    pack_t *d = s_data(dp, t, 4);
     if (decline) {
         pack_kstr(d, "by", by);
         pack_kstr(d, "reason", why);
@@ -343,6 +342,8 @@ static int s_pass(dispatch_t *dp, task_t *t, const char *reason,
         s_assign(dp, t, &next, now) < 0)
         return -1;
     if (!decline) {
+        char name[24];
+        task_name(name, t->r.task);
         log_info("task %s escalated to %s (%s)", name, route_level(&next),
                  reason);
         char labels[64];
@@ -449,13 +450,7 @@ int task_request_cancelled(dispatch_t *dp, const field_map_t *data,
     if (store_step(dp->store, st) < 0 ||
         s_count(dp, &t, t.state, ST_CANCELLED) < 0)
         return -1;
-    char name[24];
-    task_name(name, id);
-    pack_t *d = &dp->data;
-    pack_reset(d);
-    pack_map(d, 2);
-    pack_kstr(d, "task", name);
-    pack_kstr(d, "ref", t.ref);
+    s_data(dp, &t, 0);
     return s_event(dp, "task.cancelled", now);
 }
 
@@ -625,13 +620,7 @@ api_status_t task_accept(api_req_t *req, void *ctx)
     sqlite3_bind_int64(s, 1, t.r.task);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)req->now);
     int in_time = (int64_t)req->now <= t.accept_by;
-    char name[24];
-    task_name(name, t.r.task);
-    pack_t *d = &dp->data;
-    pack_reset(d);
-    pack_map(d, 3);
-    pack_kstr(d, "task", name);
-    pack_kstr(d, "ref", t.ref);
+    pack_t *d = s_data(dp, &t, 1);
     pack_kfield(d, "by", by);
     if (store_step(dp->store, s) < 0 ||
         s_count(dp, &t, ST_ASSIGNED, ST_ACCEPTED) < 0 ||
@@ -744,13 +733,7 @@ api_status_t task_resolve(api_req_t *req, void *ctx)
                    (double)((int64_t)req->now - t.accepted_at) / 60000.0) <
             0)
         return api_fail(req, API_UNAVAILABLE, "store: cannot write");
-    char name[24];
-    task_name(name, t.r.task);
-    pack_t *d = &dp->data;
-    pack_reset(d);
-    pack_map(d, 7);
-    pack_kstr(d, "task", name);
-    pack_kstr(d, "ref", t.ref);
+    pack_t *d = s_data(dp, &t, 5);
     pack_kfield(d, "by", by);
     pack_kfield(d, "result", result);
     pack_str(d, "participants");
@@ -769,13 +752,7 @@ api_status_t task_resolve(api_req_t *req, void *ctx)
 static int s_reopen(dispatch_t *dp, task_t *t, const char *by,
                     const char *reason, uint64_t now)
 {
-    char name[24];
-    task_name(name, t->r.task);
-    pack_t *d = &dp->data;
-    pack_reset(d);
-    pack_map(d, 5);
-    pack_kstr(d, "task", name);
-    pack_kstr(d, "ref", t->ref);
+    pack_t *d = s_data(dp, t, 3);
     pack_kstr(d, "by", by);
     pack_kstr(d, "reason", reason);
     pack_kstr(d, "was", task_states[t->state]);
@@ -837,13 +814,7 @@ api_status_t task_followup(api_req_t *req, void *ctx)
     if (task_load(dp, t.r.task, &t) != 1)
         return api_fail(req, API_UNAVAILABLE, "store: cannot read");
     sqlite3_stmt *row = dp->task_get;
-    char name[24];
-    task_name(name, t.r.task);
-    pack_t *d = &dp->data;
-    pack_reset(d);
-    pack_map(d, 17);
-    pack_kstr(d, "task", name);
-    pack_kstr(d, "ref", t.ref);
+    pack_t *d = s_data(dp, &t, 15);
     pack_str(d, "assignee");
     route_pack_assignee(d, &t.a);
     pack_kstr(d, "level", route_level(&t.a));

@@ -1,6 +1,7 @@
 /*  harness: daemons as processes, JSON requests, replies by path. See
  *  harness.h. */
 #include "harness.h"
+#include "json.h"
 #include "curve.h"
 
 #include <stdarg.h>
@@ -254,127 +255,11 @@ int h_run(const char *name, const char *const *argv, char *err,
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* -- JSON to MessagePack ---------------------------------------------------- */
-
-static void s_ws(const char **s)
-{
-    while (**s == ' ' || **s == '\n' || **s == '\t' || **s == '\r')
-        (*s)++;
-}
-
-static void s_value(pack_t *p, const char **s);
-
-static void s_string(pack_t *p, const char **s)
-{
-    char *buf = malloc(strlen(*s) + 1);
-    size_t n = 0;
-    (*s)++; /* the quote */
-    while (**s && **s != '"') {
-        char c = *(*s)++;
-        if (c != '\\') {
-            buf[n++] = c;
-            continue;
-        }
-        c = *(*s)++;
-        switch (c) {
-        case 'n': buf[n++] = '\n'; break;
-        case 't': buf[n++] = '\t'; break;
-        case 'r': buf[n++] = '\r'; break;
-        case 'u': {
-            unsigned v;
-            if (sscanf(*s, "%4x", &v) != 1)
-                fail_msg("json: bad \\u escape");
-            *s += 4;
-            if (v < 0x80)
-                buf[n++] = (char)v;
-            else if (v < 0x800) {
-                buf[n++] = (char)(0xC0 | (v >> 6));
-                buf[n++] = (char)(0x80 | (v & 0x3F));
-            } else {
-                buf[n++] = (char)(0xE0 | (v >> 12));
-                buf[n++] = (char)(0x80 | ((v >> 6) & 0x3F));
-                buf[n++] = (char)(0x80 | (v & 0x3F));
-            }
-            break;
-        }
-        default: buf[n++] = c;
-        }
-    }
-    if (**s != '"')
-        fail_msg("json: unterminated string");
-    (*s)++;
-    pack_strn(p, buf, n);
-    free(buf);
-}
-
-static void s_container(pack_t *p, const char **s, int map)
-{
-    pack_t items;
-    pack_init(&items);
-    uint32_t n = 0;
-    (*s)++;
-    s_ws(s);
-    while (**s && **s != (map ? '}' : ']')) {
-        if (map) {
-            s_ws(s);
-            s_string(&items, s);
-            s_ws(s);
-            if (*(*s)++ != ':')
-                fail_msg("json: expected ':'");
-        }
-        s_value(&items, s);
-        n++;
-        s_ws(s);
-        if (**s == ',')
-            (*s)++;
-        s_ws(s);
-    }
-    if (!**s)
-        fail_msg("json: unterminated container");
-    (*s)++;
-    if (map)
-        pack_map(p, n);
-    else
-        pack_array(p, n);
-    pack_raw(p, pack_data(&items), pack_size(&items));
-    pack_free(&items);
-}
-
-static void s_value(pack_t *p, const char **s)
-{
-    s_ws(s);
-    if (**s == '{' || **s == '[')
-        s_container(p, s, **s == '{');
-    else if (**s == '"')
-        s_string(p, s);
-    else if (strncmp(*s, "true", 4) == 0)
-        pack_bool(p, 1), *s += 4;
-    else if (strncmp(*s, "false", 5) == 0)
-        pack_bool(p, 0), *s += 5;
-    else if (strncmp(*s, "null", 4) == 0)
-        pack_nil(p), *s += 4;
-    else {
-        char *end;
-        size_t span = strspn(*s, "-0123456789");
-        if ((*s)[span] == '.' || (*s)[span] == 'e') {
-            pack_double(p, strtod(*s, &end));
-        } else if (**s == '-') {
-            pack_int(p, strtoll(*s, &end, 10));
-        } else {
-            pack_uint(p, strtoull(*s, &end, 10));
-        }
-        if (end == *s)
-            fail_msg("json: unexpected '%.10s'", *s);
-        *s = end;
-    }
-}
-
 void h_json(pack_t *p, const char *json)
 {
-    s_value(p, &json);
-    s_ws(&json);
-    if (*json)
-        fail_msg("json: trailing '%.10s'", json);
+    char err[160];
+    if (json_pack(p, json, err, sizeof err) < 0)
+        fail_msg("json: %s", err);
 }
 
 const msgpack_object *h_call(client_t *c, const char *fmt, ...)
