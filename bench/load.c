@@ -76,11 +76,7 @@ load_t *load_new(volatile sig_atomic_t *stop)
     snprintf(self->tag, sizeof self->tag, "b%" PRIx64,
              (load_now_ns() ^ ((uint64_t)getpid() << 40)) & 0xffffffffffu);
     pack_init(&self->out);
-    frame_limits_t lim = {.max_frame = 256u << 20,
-                          .max_str = 1u << 20,
-                          .max_depth = 16,
-                          .max_array = 1u << 20,
-                          .max_map = 1u << 16};
+    frame_limits_t lim = frame_limits_reply();
     self->decoder = frame_decoder_new(&lim);
     self->zctx = zmq_ctx_new();
     self->conns = calloc(LOAD_MAX_CONNS, sizeof *self->conns);

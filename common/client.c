@@ -44,11 +44,7 @@ client_t *client_new_curve(const char *endpoint, int timeout_ms,
     }
     zmq_msg_init(&self->last);
     self->timeout_ms = timeout_ms;
-    frame_limits_t lim = {.max_frame = 256u << 20,
-                          .max_str = 1u << 20,
-                          .max_depth = 16,
-                          .max_array = 1u << 20,
-                          .max_map = 1u << 16};
+    frame_limits_t lim = frame_limits_reply();
     self->decoder = frame_decoder_new(&lim);
     self->zctx = zmq_ctx_new();
     if (!self->decoder || !self->zctx)

@@ -266,11 +266,7 @@ follow_t *follow_new(uv_loop_t *loop, bus_t *bus, store_t *store,
     uv_timer_init(loop, &self->timer);
     self->timer.data = self;
     /* Upstream frames are walked like any other, with room for a page. */
-    frame_limits_t lim = {.max_frame = 64u << 20,
-                          .max_str = 1u << 20,
-                          .max_depth = 16,
-                          .max_array = 100000,
-                          .max_map = 4096};
+    frame_limits_t lim = frame_limits_reply();
     self->decoder = frame_decoder_new(&lim);
     if (!self->decoder ||
         store_offset_get(store, self->upstream, &self->cursor) < 0) {

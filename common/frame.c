@@ -88,6 +88,16 @@ struct frame_decoder {
     size_t zone_size; /* bytes in the zone's first chunk */
 };
 
+frame_limits_t frame_limits_reply(void)
+{
+    frame_limits_t lim = {.max_frame = 256u << 20,
+                          .max_str = 1u << 20,
+                          .max_depth = 16,
+                          .max_array = 1u << 20,
+                          .max_map = 1u << 16};
+    return lim;
+}
+
 frame_limits_t frame_limits_default(void)
 {
     frame_limits_t lim = {

@@ -36,8 +36,13 @@ typedef struct {
     size_t max_map;     /* entries in one map (default 256) */
 } frame_limits_t;
 
-/* The protocol's default limits. */
+/* The protocol's default limits, for requests. */
 frame_limits_t frame_limits_default(void);
+
+/* The limits for what juli's daemons send back: replies and pages of
+ * events (up to 10,000 events), walked all the same by whoever reads them
+ * (clients, followers). */
+frame_limits_t frame_limits_reply(void);
 
 /* Walks BUF[0..LEN) against LIM without allocating. Returns 0 when the frame
  * is acceptable, or -1 with a one-line reason in ERR (e.g. "depth over 8",

@@ -59,24 +59,11 @@ static void s_down(void)
     store_close(&s.store);
 }
 
-/* main.c's apply hook for intake's events (static there). */
-static int s_apply(void *ctx, const follow_event_t *e)
-{
-    dispatch_t *dp = ctx;
-    if (field_str_eq(e->type, "grid.defined"))
-        return directory_node_defined(dp, &e->data) < 0 ? -1 : 0;
-    if (field_str_eq(e->type, "request.accepted"))
-        return task_request_accepted(dp, &e->data, e->ts);
-    if (field_str_eq(e->type, "request.cancelled"))
-        return task_request_cancelled(dp, &e->data, e->ts);
-    return 0;
-}
-
 /* Applies intake's event of TYPE with the JSON map DATA, as the follower
  * would. */
 static void s_intake_event(const char *type, const char *data)
 {
-    fuzz_event(s.store, "intake", type, data, s_apply, &s.dp);
+    fuzz_event(s.store, "intake", type, data, dispatch_apply, &s.dp);
 }
 
 /* The units registered after the staff. */
@@ -287,7 +274,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_state_renew(&s.state, s_down, s_up);
-    fuzz_input(s.api, "intake", s_apply, &s.dp, data, size, &s.reply);
+    fuzz_input(s.api, "intake", dispatch_apply, &s.dp, data, size, &s.reply);
     if (size && data[0] & 0x80)
         s_deadlines(clock_now_ms() + 30ull * 86400000);
     fuzz_probes_run(&s.probes, &s.state, s.api, &s.reply);

@@ -123,6 +123,11 @@ extern const char *const dispatch_migrations[];
 /* The requests the daemon answers, with who may send each (main.c). */
 extern const api_route_t dispatch_routes[];
 
+/* Applies one of intake's events (a follow_t apply hook, main.c):
+ * grid.defined, request.accepted, request.cancelled; the others are not
+ * dispatch's. */
+int dispatch_apply(void *ctx, const follow_event_t *e);
+
 /* -- directory.c ----------------------------------------------------------- */
 
 int directory_prepare(dispatch_t *dp);

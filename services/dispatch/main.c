@@ -65,8 +65,7 @@ const api_route_t dispatch_routes[] = {
     {NULL, NULL, 0, 0},
 };
 
-/* Applies one of intake's events; the others are not dispatch's. */
-static int s_apply(void *ctx, const follow_event_t *e)
+int dispatch_apply(void *ctx, const follow_event_t *e)
 {
     dispatch_t *dp = ctx;
     if (field_str_eq(e->type, "grid.defined"))
@@ -151,7 +150,7 @@ static void *s_start(daemon_t *d, char *err, size_t errlen)
                         .curve = curve,
                         .api_endpoint = cfg->intake.api,
                         .events_endpoint = cfg->intake.events,
-                        .apply = s_apply,
+                        .apply = dispatch_apply,
                         .committed = s_committed,
                         .ctx = dp};
     dp->intake = follow_new(daemon_loop(d), daemon_bus(d), dp->store,
