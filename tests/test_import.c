@@ -238,10 +238,11 @@ static void test_restore(void **state)
     h_daemon_t *back[] = {&r.intake, &r.dispatch, &r.scoring};
     const char *query[] = {
         "{\"type\":\"events.since\",\"body\":{\"after\":0,\"limit\":50}}",
-        "{\"type\":\"staff.list\",\"body\":{\"node\":\"HCZ-G1\"}}",
+        "{\"type\":\"staff.list\"}",
         "{\"type\":\"leaderboard\",\"body\":{\"scope\":\"group\","
         "\"limit\":5}}",
     };
+    const char *list[] = {"events", "staff", "rows"};
     for (int i = 0; i < 3; i++) {
         char from[400], to[400], cmd[900];
         snprintf(from, sizeof from, "%s/backup/today/%s.db", s_stack.dir,
@@ -254,7 +255,10 @@ static void test_restore(void **state)
         pack_t a, b;
         pack_init(&a);
         pack_init(&b);
-        pack_object(&a, h_call(orig[i]->client, "%s", query[i]));
+        const msgpack_object *got = h_call(orig[i]->client, "%s", query[i]);
+        /* A real answer, not an empty list. */
+        assert_true(h_get(got, list[i])->via.array.size > 0);
+        pack_object(&a, got);
         pack_object(&b, h_call(back[i]->client, "%s", query[i]));
         assert_int_equal(pack_size(&a), pack_size(&b));
         assert_memory_equal(pack_data(&a), pack_data(&b), pack_size(&a));
