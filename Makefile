@@ -233,7 +233,8 @@ clean:
 # bench/juli-bench --help). `make bench-smoke` is the few-second run against
 # the sanitized daemons that `make test` can include.
 
-bench/juli-bench: $(call objs,$(REL),$(BENCH_SRC) $(COMMON_SRC))
+bench/juli-bench: $(call objs,$(REL),$(BENCH_SRC) tests/lib/port.c \
+  $(COMMON_SRC))
 	$(CC) -o $@ $^ $(LIBS_ALL)
 
 bench/juli-baseline: $(call objs,$(REL),bench/baseline.c $(COMMON_SRC))

@@ -19,21 +19,7 @@
 #include <zmq.h>
 
 #include "load.h"
-
-int proc_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
+#include "port.h"
 
 int proc_stack_init(proc_stack_t *s, const char *bin, const char *baseline,
                     int sync_full)
@@ -54,7 +40,7 @@ int proc_stack_init(proc_stack_t *s, const char *bin, const char *baseline,
     const char *names[] = {"intake", "dispatch", "scoring", "baseline"};
     for (int i = 0; i < 4; i++) {
         all[i]->name = names[i];
-        int api = proc_free_port(), events = proc_free_port();
+        int api = port_free(), events = port_free();
         if (api < 0 || events < 0) {
             fprintf(stderr, "juli-bench: no free port\n");
             return -1;

@@ -59,7 +59,4 @@ int proc_mem(pid_t pid, uint64_t *rss_kib, uint64_t *hwm_kib);
 /* User plus system CPU time of PID so far, in seconds (-1 on error). */
 double proc_cpu_s(pid_t pid);
 
-/* A free TCP port on 127.0.0.1 (from the kernel), or -1. */
-int proc_free_port(void);
-
 #endif

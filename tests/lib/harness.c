@@ -2,6 +2,7 @@
  *  harness.h. */
 #include "harness.h"
 #include "json.h"
+#include "port.h"
 #include "curve.h"
 
 #include <stdarg.h>
@@ -33,15 +34,10 @@ static const char *s_bin_dir(void)
 
 int h_free_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
-        getsockname(fd, (struct sockaddr *)&a, &len) < 0)
-        fail_msg("no free port: %s", strerror(errno));
-    close(fd);
-    return ntohs(a.sin_port);
+    int port = port_free();
+    if (port < 0)
+        fail_msg("no free port");
+    return port;
 }
 
 void h_stack_init(h_stack_t *s)

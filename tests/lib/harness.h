@@ -73,7 +73,7 @@ void h_wait_str(h_daemon_t *d, const char *request, const char *path,
 int h_run(const char *name, const char *const *argv, char *err,
           size_t errlen);
 
-/* A free TCP port on 127.0.0.1. */
+/* A free TCP port on 127.0.0.1 (port.h says which). */
 int h_free_port(void);
 
 /* Encodes JSON text (objects, arrays, strings, integers, floats, true,
