@@ -74,6 +74,7 @@ typedef struct {
     char baseline[512]; /* the juli-baseline binary */
     int sync_full;
     int smoke;
+    int random_ids; /* idempotency keys in no order */
     char only[128];    /* "" or a comma list of scenarios */
     double duration_s; /* per intake point, when count is 0 */
     uint64_t count;    /* per intake point */

@@ -43,6 +43,7 @@ struct load {
     void *zctx;
     char tag[16];
     uint64_t seq;
+    int random_ids;
     s_conn_t *conns;
     int nconns;
     void *watch[LOAD_MAX_WATCH];
@@ -64,12 +65,13 @@ uint64_t load_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-load_t *load_new(volatile sig_atomic_t *stop)
+load_t *load_new(volatile sig_atomic_t *stop, int random_ids)
 {
     load_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
     self->stop = stop;
+    self->random_ids = random_ids;
     self->begun_conn = -1;
     /* A tag per process and moment, so ids never repeat across runs
      * against the same store (they are idempotency keys). */
@@ -193,14 +195,18 @@ pack_t *load_begin(load_t *self, int conn, const char *type, int kind,
         return NULL;
     uint32_t slot = c->free[--c->nfree];
     s_slot_t *s = &c->slots[slot];
-    s->seq = ++self->seq;
+    /* Random: an odd multiplier is a bijection modulo 2^39, so the
+     * scrambled SEQ is unique, never 0, and 12 digits at most. */
+    s->seq = self->random_ids
+                 ? (++self->seq * 0x9E3779B97F4A7C15u) & ((1ull << 39) - 1)
+                 : ++self->seq;
     s->user = user;
     s->kind = kind;
     self->begun_conn = conn;
     self->begun_slot = slot;
     char id[64];
-    snprintf(id, sizeof id, "%s.%d.%" PRIu32 ".%" PRIu64, self->tag, conn, slot,
-             s->seq);
+    snprintf(id, sizeof id, "%s.%d.%012" PRIu64 ".%" PRIu32, self->tag, conn,
+             s->seq, slot);
     pack_t *p = &self->out;
     pack_reset(p);
     pack_map(p, 3);
@@ -263,7 +269,7 @@ static void s_record(load_kind_t *k, uint64_t ns)
     k->lat_ns[k->nlat++] = ns;
 }
 
-/* Parses "TAG.CONN.SLOT.SEQ". Returns 0, or -1 when it is not ours. */
+/* Parses "TAG.CONN.SEQ.SLOT". Returns 0, or -1 when it is not ours. */
 static int s_parse_id(const load_t *self, const char *id, size_t len, int *conn,
                       uint32_t *slot, uint64_t *seq)
 {
@@ -286,8 +292,8 @@ static int s_parse_id(const load_t *self, const char *id, size_t len, int *conn,
     if (k != 2 || !digits || v[0] >= (uint64_t)self->nconns)
         return -1;
     *conn = (int)v[0];
-    *slot = (uint32_t)v[1];
-    *seq = v[2];
+    *seq = v[1];
+    *slot = (uint32_t)v[2];
     return 0;
 }
 

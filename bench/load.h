@@ -13,9 +13,12 @@
  *                                         (no more fill; wait for what is
  *                                         in flight) or stop.
  *
- *  Every request carries an id "TAG.CONN.SLOT.SEQ": the reply names the
+ *  Every request carries an id "TAG.CONN.SEQ.SLOT": the reply names the
  *  connection and window slot it answers, and SEQ tells an answer to this
- *  request from a stray or repeated one. A reply whose id is missing,
+ *  request from a stray or repeated one. SEQ is zero-padded and grows, as
+ *  a service numbering its requests would; with random ids it is a
+ *  scramble of the count instead, as from a client that draws its keys at
+ *  random (an idempotency index then takes its inserts all over). A reply whose id is missing,
  *  malformed, not ours or not outstanding counts as a mismatch; ok:false
  *  counts as a failure; a request unanswered for LOAD_LOST_MS counts as
  *  lost. These counters are what a smoke run asserts on.
@@ -59,8 +62,9 @@ typedef struct {
 } load_kind_t;
 
 /* A new engine; STOP (may be NULL) is polled each turn, and a set flag
- * ends load_run at once (Ctrl-C). Returns NULL when out of memory. */
-load_t *load_new(volatile sig_atomic_t *stop);
+ * ends load_run at once (Ctrl-C). RANDOM_IDS: ids in no order (see
+ * above). Returns NULL when out of memory. */
+load_t *load_new(volatile sig_atomic_t *stop, int random_ids);
 
 /* Closes every connection and the context. NULL is fine. */
 void load_destroy(load_t **self_p);

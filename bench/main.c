@@ -56,6 +56,8 @@ static void s_usage(FILE *out)
         "  --catchup N            requests while dispatch is down "
         "(default 1000000)\n"
         "  --cold-reps N          cold starts per daemon (default 5)\n"
+        "  --random-ids           idempotency keys drawn at random, not\n"
+        "                         numbered in sequence per connection\n"
         "  --wrap-intake CMD      run intake under CMD (valgrind ...); also\n"
         "                         --wrap-dispatch, --wrap-scoring\n"
         "  --intake EP[,PID[,EV]] use a running intake: its api, pid and\n"
@@ -120,6 +122,7 @@ static int s_args(bench_t *b, int argc, char **argv)
         OPT_PWIN,
         OPT_CATCHUP,
         OPT_COLD,
+        OPT_RANDOM_IDS,
         OPT_WRAP,
         OPT_WRAP_D,
         OPT_WRAP_S,
@@ -142,6 +145,7 @@ static int s_args(bench_t *b, int argc, char **argv)
         {"pipeline-window", required_argument, NULL, OPT_PWIN},
         {"catchup", required_argument, NULL, OPT_CATCHUP},
         {"cold-reps", required_argument, NULL, OPT_COLD},
+        {"random-ids", no_argument, NULL, OPT_RANDOM_IDS},
         {"wrap-intake", required_argument, NULL, OPT_WRAP},
         {"wrap-dispatch", required_argument, NULL, OPT_WRAP_D},
         {"wrap-scoring", required_argument, NULL, OPT_WRAP_S},
@@ -169,6 +173,9 @@ static int s_args(bench_t *b, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case OPT_SMOKE:
+            break;
+        case OPT_RANDOM_IDS:
+            b->random_ids = 1;
             break;
         case OPT_ONLY:
             snprintf(b->only, sizeof b->only, "%s", optarg);

@@ -545,7 +545,7 @@ int scenario_pipeline(bench_t *b)
     client_t *c = client_new(st.dispatch.api, 10000, err, sizeof err);
     int ok = c && bench_ask(c, "health", "last_seq", &s.cursor) == 0;
     client_destroy(&c);
-    if (!ok || !(s.l = load_new(b->stop)) || !(s.dec = frame_decoder_new(&lim)))
+    if (!ok || !(s.l = load_new(b->stop, b->random_ids)) || !(s.dec = frame_decoder_new(&lim)))
         goto done;
     s_kinds(s.l);
     if (s_connect_all(&s, b->conns, b->pipe_window) < 0) {

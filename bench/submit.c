@@ -138,7 +138,7 @@ int bench_submit(bench_t *b, const char *endpoint, unsigned conns,
                  unsigned inflight, uint64_t count, double duration_s,
                  int routed, bench_point_t *out)
 {
-    load_t *l = load_new(b->stop);
+    load_t *l = load_new(b->stop, b->random_ids);
     if (!l)
         return -1;
     load_kind_name(l, K_SUBMIT, "request.submit");
@@ -200,7 +200,7 @@ static int s_batch_tick(void *ctx, load_t *l, uint64_t now)
 int bench_batch(bench_t *b, const char *endpoint, const char *type, size_t n,
                 void (*body)(pack_t *p, size_t i, void *arg), void *arg)
 {
-    load_t *l = load_new(b->stop);
+    load_t *l = load_new(b->stop, b->random_ids);
     /* One connection: requests are applied in the order sent (a parent
      * before its children). */
     if (!l || load_connect(l, endpoint, SETUP_WINDOW) < 0) {
