@@ -372,6 +372,17 @@ static void test_decline_passes_on(void **state)
                              "\"reason\":\"x\"}}",
                           task),
                    "conflict", "nobody above");
+    /* New tasks go to the unit with the fewest open tasks, the first id
+     * on a tie: U1, then U2 (U1 holds one), then U1 again (one each). */
+    const char *expect[] = {"U1", "U2", "U1"};
+    for (int i = 0; i < 3; i++) {
+        char id[24];
+        snprintf(id, sizeof id, "load-%d", i);
+        s_submit(&st, id, "property", "\"grid\":\"G2\"", ref);
+        s_task_of(&st, ref, task);
+        assert_string_equal(h_str(s_task(&st, task), "task.assignee.id"),
+                            expect[i]);
+    }
     h_stack_cleanup(&st);
 }
 

@@ -52,18 +52,20 @@ int directory_prepare(dispatch_t *dp)
     dp->unit_cat_add = store_prepare(
         s, "INSERT OR IGNORE INTO unit_categories (category, unit)"
            " VALUES (?, ?)");
+    /* A category's candidates in id order (the key's order: no sort);
+     * directory_unit keeps the least loaded. */
     dp->unit_pick = store_prepare(
-        s, "SELECT u.id, u.name, u.kind FROM unit_categories c"
+        s, "SELECT u.id, u.name, u.kind, u.open FROM unit_categories c"
            " JOIN units u ON u.id = c.unit WHERE c.category = ?1"
            " AND u.kind IN ('unit', 'association')"
            " AND (u.capacity IS NULL OR u.open < u.capacity)"
            " AND NOT EXISTS (SELECT 1 FROM tried t"
            "  WHERE t.task = ?2 AND t.unit = u.id)"
-           " ORDER BY u.open, u.id LIMIT 1");
+           " ORDER BY c.unit");
     dp->dept_pick = store_prepare(
-        s, "SELECT u.id, u.name, u.kind FROM unit_categories c"
+        s, "SELECT u.id, u.name, u.kind, u.open FROM unit_categories c"
            " JOIN units u ON u.id = c.unit WHERE c.category = ?1"
-           " AND u.kind = 'department' ORDER BY u.open, u.id LIMIT 1");
+           " AND u.kind = 'department' ORDER BY c.unit");
     dp->unit_load =
         store_prepare(s, "UPDATE units SET open = max(0, open + ?2)"
                          " WHERE id = ?1");
@@ -228,16 +230,23 @@ int directory_unit(dispatch_t *dp, const char *category, int64_t task,
     sqlite3_bind_text(st, 1, category, -1, SQLITE_STATIC);
     if (!department)
         sqlite3_bind_int64(st, 2, task);
-    int rc = store_step(dp->store, st);
-    if (rc != 1)
-        return rc;
-    memset(a, 0, sizeof *a);
-    a->rank = department ? RANK_DEPARTMENT : RANK_UNIT;
-    s_copy(a->id, sizeof a->id, st, 0);
-    s_copy(a->name, sizeof a->name, st, 1);
-    s_copy(a->kind, sizeof a->kind, st, 2);
-    store_reset(st);
-    return 1;
+    /* The fewest open tasks, the first id on a tie: candidates come in id
+     * order, so only a strictly smaller load replaces the one in hand. */
+    int found = 0, rc;
+    int64_t least = 0;
+    while ((rc = store_step(dp->store, st)) == 1) {
+        int64_t open = sqlite3_column_int64(st, 3);
+        if (found && open >= least)
+            continue;
+        found = 1;
+        least = open;
+        memset(a, 0, sizeof *a);
+        a->rank = department ? RANK_DEPARTMENT : RANK_UNIT;
+        s_copy(a->id, sizeof a->id, st, 0);
+        s_copy(a->name, sizeof a->name, st, 1);
+        s_copy(a->kind, sizeof a->kind, st, 2);
+    }
+    return rc < 0 ? -1 : found;
 }
 
 int directory_unit_load(dispatch_t *dp, const char *id, int delta)

@@ -82,6 +82,7 @@ typedef struct {
     int64_t assigned_at, accept_by, resolve_by, accepted_at, resolved_at;
     int64_t assign_fact;
     int stuck;
+    int64_t created;
 } task_t;
 
 #define TASK_COLS                                                           \
@@ -108,7 +109,7 @@ struct dispatch {
         *unit_get, *unit_cats_clear, *unit_cat_add, *unit_pick, *dept_pick,
         *unit_load, *staff_count, *unit_count;
     /* task.c */
-    sqlite3_stmt *task_insert, *task_get, *task_by_ref, *task_assign,
+    sqlite3_stmt *task_insert, *task_next, *task_get, *task_by_ref, *task_assign,
         *task_set_status, *task_accept, *task_resolve, *task_close,
         *task_cancel, *tried_add, *tried_clear, *pending, *task_list;
     /* deadline.c */

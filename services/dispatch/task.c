@@ -73,10 +73,13 @@ int task_prepare(dispatch_t *dp)
 {
     store_t *s = dp->store;
     dp->task_insert = store_prepare(
-        s, "INSERT INTO tasks (ref, category, urgency, community, grid,"
-           " compound, stairwell, status, rank, created, updated)"
-           " VALUES (?,?,?,?,?,?,?, 'pending', ?, ?9, ?9)"
-           " ON CONFLICT (ref) DO NOTHING");
+        s, "INSERT INTO tasks (task, ref, category, urgency, community,"
+           " grid, compound, stairwell, status, rank, a_kind, a_id, a_name,"
+           " a_role, a_node, assigned_at, accept_by, resolve_by, due,"
+           " assign_fact, created, updated)"
+           " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    dp->task_next = store_prepare(
+        s, "SELECT coalesce(max(task), 0) + 1 FROM tasks");
     dp->task_get =
         store_prepare(s, "SELECT " TASK_COLS " FROM tasks WHERE task = ?");
     dp->task_by_ref =
@@ -106,7 +109,8 @@ int task_prepare(dispatch_t *dp)
     dp->tried_clear = store_prepare(s, "DELETE FROM tried WHERE task = ?");
     dp->pending = store_prepare(
         s, "SELECT task FROM tasks WHERE status = 'pending' ORDER BY task");
-    return dp->task_insert && dp->task_get && dp->task_by_ref &&
+    return dp->task_insert && dp->task_next && dp->task_get &&
+                   dp->task_by_ref &&
                    dp->task_assign && dp->task_set_status &&
                    dp->task_accept && dp->task_resolve && dp->task_close &&
                    dp->tried_add && dp->tried_clear && dp->pending
@@ -160,6 +164,7 @@ void task_row(dispatch_t *dp, sqlite3_stmt *st, task_t *t)
     t->resolved_at = sqlite3_column_int64(st, 19);
     t->assign_fact = sqlite3_column_int64(st, 20);
     t->stuck = sqlite3_column_int(st, 21);
+    t->created = sqlite3_column_int64(st, 29);
 }
 
 int task_load(dispatch_t *dp, int64_t id, task_t *t)
@@ -231,11 +236,74 @@ static int64_t s_deadline(uint64_t ms, int urgency)
     return (int64_t)(urgency >= 3 ? ms / 4 : urgency == 2 ? ms / 2 : ms);
 }
 
+static void s_bind_str(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s && *s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Inserts new task T as it stands after s_assign, its first move: one
+ * statement, where an insert and an update would move every index twice. */
+static int s_insert(dispatch_t *dp, const task_t *t, int64_t due,
+                    uint64_t now)
+{
+    sqlite3_stmt *st = dp->task_insert;
+    const char *chain[] = {t->r.community, t->r.grid, t->r.compound,
+                           t->r.stairwell};
+    const char *who[] = {t->a.kind, t->a.id, t->a.name, t->a.role,
+                         t->a.node};
+    int assigned = t->state == ST_ASSIGNED;
+    sqlite3_bind_int64(st, 1, t->r.task);
+    sqlite3_bind_text(st, 2, t->ref, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, t->r.category, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, t->urgency);
+    for (int i = 0; i < 4; i++)
+        s_bind_str(st, 5 + i, chain[i]);
+    sqlite3_bind_text(st, 9, task_states[t->state], -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 10, t->a.rank);
+    for (int i = 0; i < 5; i++)
+        s_bind_str(st, 11 + i, assigned ? who[i] : NULL);
+    const int64_t times[] = {t->assigned_at, t->accept_by, t->resolve_by,
+                             due, t->assign_fact};
+    for (int i = 0; i < 5; i++)
+        if (assigned)
+            sqlite3_bind_int64(st, 16 + i, times[i]);
+        else
+            sqlite3_bind_null(st, 16 + i);
+    sqlite3_bind_int64(st, 21, t->created);
+    sqlite3_bind_int64(st, 22, (sqlite3_int64)now);
+    return store_step(dp->store, st);
+}
+
+/* Writes the assignment in T (just made) to its row. */
+static int s_update(dispatch_t *dp, const task_t *t, int64_t due,
+                    uint64_t now)
+{
+    sqlite3_stmt *st = dp->task_assign;
+    const char *who[] = {t->a.kind, t->a.id, t->a.name, t->a.role,
+                         t->a.node};
+    sqlite3_bind_int64(st, 1, t->r.task);
+    sqlite3_bind_text(st, 2, "assigned", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, t->a.rank);
+    for (int i = 0; i < 5; i++)
+        sqlite3_bind_text(st, 4 + i, who[i], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 9, (sqlite3_int64)now);
+    sqlite3_bind_int64(st, 10, t->accept_by);
+    sqlite3_bind_int64(st, 11, t->resolve_by);
+    sqlite3_bind_int64(st, 12, due);
+    sqlite3_bind_int64(st, 13, t->assign_fact);
+    return store_step(dp->store, st);
+}
+
 /* Hands task T to A (or leaves it pending when A->rank is RANK_NONE), with
- * fresh deadlines from NOW, and logs task.assigned (or task.pending). */
+ * fresh deadlines from NOW, and logs task.assigned (or task.pending). A new
+ * task (state ST_COUNT, not yet a row) is inserted as it ends up. */
 static int s_assign(dispatch_t *dp, task_t *t, const assignee_t *a,
                     uint64_t now)
 {
+    int fresh = t->state == ST_COUNT;
     if (s_is_unit(&t->a) && t->state != ST_RESOLVED &&
         t->state != ST_CLOSED && directory_unit_load(dp, t->a.id, -1) < 0)
         return -1;
@@ -243,20 +311,26 @@ static int s_assign(dispatch_t *dp, task_t *t, const assignee_t *a,
     if (t->state != to && s_count(dp, t, t->state, to) < 0)
         return -1;
     if (to == ST_PENDING) {
-        sqlite3_stmt *st = dp->task_set_status;
-        sqlite3_bind_int64(st, 1, t->r.task);
-        sqlite3_bind_text(st, 2, "pending", -1, SQLITE_STATIC);
-        sqlite3_bind_null(st, 3);
-        sqlite3_bind_int(st, 4, 0);
-        sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
+        t->state = ST_PENDING;
+        t->a = *a;
+        int rc;
+        if (fresh)
+            rc = s_insert(dp, t, 0, now);
+        else {
+            sqlite3_stmt *st = dp->task_set_status;
+            sqlite3_bind_int64(st, 1, t->r.task);
+            sqlite3_bind_text(st, 2, "pending", -1, SQLITE_STATIC);
+            sqlite3_bind_null(st, 3);
+            sqlite3_bind_int(st, 4, 0);
+            sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
+            rc = store_step(dp->store, st);
+        }
+        if (rc < 0)
+            return -1;
         pack_kstr(s_data(dp, t, 1), "reason",
                   "nobody on the request's chain or among the units can "
                   "take it yet");
-        t->state = ST_PENDING;
-        t->a = *a;
-        return store_step(dp->store, st) < 0 ? -1
-                                             : s_event(dp, "task.pending",
-                                                       now);
+        return s_event(dp, "task.pending", now);
     }
     const config_category_t *c =
         config_category(dp->config, t->r.category, strlen(t->r.category));
@@ -270,22 +344,6 @@ static int s_assign(dispatch_t *dp, task_t *t, const assignee_t *a,
                               0, -1);
     if (fact < 0 || (s_is_unit(a) && directory_unit_load(dp, a->id, 1) < 0))
         return -1;
-    sqlite3_stmt *st = dp->task_assign;
-    sqlite3_bind_int64(st, 1, t->r.task);
-    sqlite3_bind_text(st, 2, "assigned", -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, a->rank);
-    sqlite3_bind_text(st, 4, a->kind, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 5, a->id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 6, a->name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 7, a->role, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 8, a->node, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 9, (sqlite3_int64)now);
-    sqlite3_bind_int64(st, 10, accept_by);
-    sqlite3_bind_int64(st, 11, resolve_by);
-    sqlite3_bind_int64(st, 12, due);
-    sqlite3_bind_int64(st, 13, fact);
-    if (store_step(dp->store, st) < 0)
-        return -1;
     t->state = ST_ASSIGNED;
     t->a = *a;
     t->assigned_at = (int64_t)now;
@@ -293,10 +351,12 @@ static int s_assign(dispatch_t *dp, task_t *t, const assignee_t *a,
     t->resolve_by = resolve_by;
     t->assign_fact = fact;
     t->stuck = 0;
+    if (fresh ? s_insert(dp, t, due, now) < 0 : s_update(dp, t, due, now) < 0)
+        return -1;
     pack_t *d = s_data(dp, t, 6);
     pack_str(d, "assignee");
-    route_pack_assignee(d, a);
-    pack_kstr(d, "level", route_level(a));
+    route_pack_assignee(d, &t->a);
+    pack_kstr(d, "level", route_level(&t->a));
     pack_kuint(d, "accept_by", (uint64_t)accept_by);
     pack_kuint(d, "resolve_by", (uint64_t)resolve_by);
     pack_kstr(d, "category", t->r.category);
@@ -372,7 +432,17 @@ int task_request_accepted(dispatch_t *dp, const field_map_t *data,
         log_error("request.accepted skipped: %s", data->err);
         return 0;
     }
-    /* The task as it is inserted: pending, with the request's chain. */
+    /* One task per request, whatever comes. */
+    sqlite3_stmt *st = dp->task_by_ref;
+    sqlite3_bind_text(st, 1, ref.ptr, (int)ref.len, SQLITE_STATIC);
+    int rc = store_step(dp->store, st);
+    if (rc != 0) {
+        if (rc == 1)
+            store_reset(st);
+        return rc < 0 ? -1 : 0;
+    }
+    /* The task before its first move: not yet a row (ST_COUNT), with the
+     * request's chain and the next task id. */
     task_t t;
     memset(&t, 0, sizeof t);
     snprintf(t.ref, sizeof t.ref, "%.*s", (int)ref.len, ref.ptr);
@@ -382,37 +452,24 @@ int task_request_accepted(dispatch_t *dp, const field_map_t *data,
         config_category(dp->config, category.ptr, category.len);
     t.r.route = c ? c->route : ROUTE_GRID;
     t.urgency = (int)urgency;
-    t.state = ST_PENDING;
+    t.state = ST_COUNT;
     t.a.rank = RANK_NONE;
+    t.created = (int64_t)ts;
     const char *keys[] = {"community", "grid", "compound", "stairwell"};
     char *chain[] = {t.r.community, t.r.grid, t.r.compound, t.r.stairwell};
-    sqlite3_stmt *st = dp->task_insert;
     for (int i = 0; i < 4; i++) {
         field_str_t v = {0};
         field_str(data, keys[i], FIELD_OPTIONAL, 64, &v);
-        snprintf(chain[i], sizeof t.r.grid, "%.*s", (int)v.len,
-                 v.ptr ? v.ptr : "");
-        if (chain[i][0])
-            sqlite3_bind_text(st, 4 + i, chain[i], -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 4 + i);
+        if (v.ptr)
+            memcpy(chain[i], v.ptr, v.len); /* 64 at most: fits */
     }
-    sqlite3_bind_text(st, 1, ref.ptr, (int)ref.len, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, category.ptr, (int)category.len,
-                      SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, (int)urgency);
-    sqlite3_bind_int(st, 8, RANK_NONE);
-    sqlite3_bind_int64(st, 9, (sqlite3_int64)ts);
-    if (store_step(dp->store, st) < 0)
+    if (store_step(dp->store, dp->task_next) != 1)
         return -1;
-    sqlite3 *db = sqlite3_db_handle(st);
-    if (sqlite3_changes(db) == 0)
-        return 0; /* one task per request, whatever comes */
-    t.r.task = sqlite3_last_insert_rowid(db);
+    t.r.task = sqlite3_column_int64(dp->task_next, 0);
+    store_reset(dp->task_next);
     assignee_t a;
     uint64_t now = clock_now_ms();
-    if (s_count(dp, &t, ST_COUNT, ST_PENDING) < 0 ||
-        route_first(dp, &t.r, &a) < 0)
+    if (route_first(dp, &t.r, &a) < 0)
         return -1;
     return s_assign(dp, &t, &a, now);
 }
