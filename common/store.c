@@ -295,6 +295,17 @@ void store_reset(sqlite3_stmt *stmt)
     sqlite3_reset(stmt);
 }
 
+void store_column_copy(sqlite3_stmt *stmt, int col, char *dst, size_t size)
+{
+    const unsigned char *v = sqlite3_column_text(stmt, col);
+    size_t n = v ? (size_t)sqlite3_column_bytes(stmt, col) : 0;
+    if (n >= size)
+        n = size - 1;
+    if (n)
+        memcpy(dst, v, n);
+    dst[n] = '\0';
+}
+
 /* -- transactions ---------------------------------------------------------- */
 
 int store_begin(store_t *self)

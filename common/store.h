@@ -68,6 +68,10 @@ int store_step(store_t *self, sqlite3_stmt *stmt);
 /* Resets STMT after a caller stopped reading rows early. */
 void store_reset(sqlite3_stmt *stmt);
 
+/* Copies column COL of STMT's row as text into DST (SIZE > 0 bytes, cut
+ * short to fit, always terminated; "" for NULL). */
+void store_column_copy(sqlite3_stmt *stmt, int col, char *dst, size_t size);
+
 /* -- transactions ---------------------------------------------------------- */
 
 /* BEGIN IMMEDIATE. Returns 0, or -1 (busy, I/O error). */

@@ -94,11 +94,6 @@ static void s_text(sqlite3_stmt *st, int i, field_str_t s)
         sqlite3_bind_null(st, i);
 }
 
-static void s_copy(char *dst, size_t size, sqlite3_stmt *st, int col)
-{
-    const unsigned char *v = sqlite3_column_text(st, col);
-    snprintf(dst, size, "%s", v ? (const char *)v : "");
-}
 
 int directory_node_defined(dispatch_t *dp, const field_map_t *data)
 {
@@ -132,8 +127,8 @@ int directory_staff(dispatch_t *dp, rank_t rank, const char *node,
     memset(a, 0, sizeof *a);
     a->rank = rank;
     snprintf(a->kind, sizeof a->kind, "staff");
-    s_copy(a->id, sizeof a->id, st, 0);
-    s_copy(a->name, sizeof a->name, st, 1);
+    store_column_copy(st, 0, a->id, sizeof a->id);
+    store_column_copy(st, 1, a->name, sizeof a->name);
     snprintf(a->role, sizeof a->role, "%s", s_roles[rank]);
     snprintf(a->node, sizeof a->node, "%s", node);
     store_reset(st);
@@ -162,7 +157,7 @@ api_status_t directory_staff_assign(api_req_t *req, void *ctx)
                         "body.node: unknown to dispatch (yet): %.*s",
                         (int)node.len, node.ptr);
     char kind[16];
-    s_copy(kind, sizeof kind, st, 0);
+    store_column_copy(st, 0, kind, sizeof kind);
     store_reset(st);
     if (strcmp(kind, s_role_kind[role]) != 0)
         return api_fail(req, API_INVALID,
@@ -242,9 +237,9 @@ int directory_unit(dispatch_t *dp, const char *category, int64_t task,
         least = open;
         memset(a, 0, sizeof *a);
         a->rank = department ? RANK_DEPARTMENT : RANK_UNIT;
-        s_copy(a->id, sizeof a->id, st, 0);
-        s_copy(a->name, sizeof a->name, st, 1);
-        s_copy(a->kind, sizeof a->kind, st, 2);
+        store_column_copy(st, 0, a->id, sizeof a->id);
+        store_column_copy(st, 1, a->name, sizeof a->name);
+        store_column_copy(st, 2, a->kind, sizeof a->kind);
     }
     return rc < 0 ? -1 : found;
 }

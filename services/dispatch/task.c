@@ -120,12 +120,6 @@ int task_prepare(dispatch_t *dp)
 
 /* -- reading --------------------------------------------------------------- */
 
-static void s_col(char *dst, size_t size, sqlite3_stmt *st, int i)
-{
-    const unsigned char *v = sqlite3_column_text(st, i);
-    snprintf(dst, size, "%s", v ? (const char *)v : "");
-}
-
 static state_t s_state(const char *name)
 {
     for (int i = 0; i < ST_COUNT; i++)
@@ -138,25 +132,25 @@ void task_row(dispatch_t *dp, sqlite3_stmt *st, task_t *t)
 {
     memset(t, 0, sizeof *t);
     t->r.task = sqlite3_column_int64(st, 0);
-    s_col(t->ref, sizeof t->ref, st, 1);
-    s_col(t->r.category, sizeof t->r.category, st, 2);
+    store_column_copy(st, 1, t->ref, sizeof t->ref);
+    store_column_copy(st, 2, t->r.category, sizeof t->r.category);
     const config_category_t *c =
         config_category(dp->config, t->r.category, strlen(t->r.category));
     t->r.route = c ? c->route : ROUTE_GRID;
     t->urgency = sqlite3_column_int(st, 3);
-    s_col(t->r.community, sizeof t->r.community, st, 4);
-    s_col(t->r.grid, sizeof t->r.grid, st, 5);
-    s_col(t->r.compound, sizeof t->r.compound, st, 6);
-    s_col(t->r.stairwell, sizeof t->r.stairwell, st, 7);
+    store_column_copy(st, 4, t->r.community, sizeof t->r.community);
+    store_column_copy(st, 5, t->r.grid, sizeof t->r.grid);
+    store_column_copy(st, 6, t->r.compound, sizeof t->r.compound);
+    store_column_copy(st, 7, t->r.stairwell, sizeof t->r.stairwell);
     char status[16];
-    s_col(status, sizeof status, st, 8);
+    store_column_copy(st, 8, status, sizeof status);
     t->state = s_state(status);
     t->a.rank = (rank_t)sqlite3_column_int(st, 9);
-    s_col(t->a.kind, sizeof t->a.kind, st, 10);
-    s_col(t->a.id, sizeof t->a.id, st, 11);
-    s_col(t->a.name, sizeof t->a.name, st, 12);
-    s_col(t->a.role, sizeof t->a.role, st, 13);
-    s_col(t->a.node, sizeof t->a.node, st, 14);
+    store_column_copy(st, 10, t->a.kind, sizeof t->a.kind);
+    store_column_copy(st, 11, t->a.id, sizeof t->a.id);
+    store_column_copy(st, 12, t->a.name, sizeof t->a.name);
+    store_column_copy(st, 13, t->a.role, sizeof t->a.role);
+    store_column_copy(st, 14, t->a.node, sizeof t->a.node);
     t->assigned_at = sqlite3_column_int64(st, 15);
     t->accept_by = sqlite3_column_int64(st, 16);
     t->resolve_by = sqlite3_column_int64(st, 17);

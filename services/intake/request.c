@@ -474,10 +474,8 @@ api_status_t request_classify(api_req_t *req, void *ctx)
         char *cols[] = {chain.community, chain.grid, chain.compound,
                         chain.stairwell, chain.address};
         size_t sizes[] = {65, 65, 65, 65, sizeof chain.address};
-        for (int i = 0; i < 5; i++) {
-            const unsigned char *v = sqlite3_column_text(row, 7 + i);
-            snprintf(cols[i], sizes[i], "%s", v ? (const char *)v : "");
-        }
+        for (int i = 0; i < 5; i++)
+            store_column_copy(row, 7 + i, cols[i], sizes[i]);
     }
     store_reset(row);
     if (!chain.address[0]) /* a location without address keeps the old */
