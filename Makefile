@@ -115,6 +115,8 @@ svc_objs = $(patsubst %.c,$(SAN)/%.o,$(filter-out %/main.c,\
   $(wildcard services/$(1)/*.c)))
 $(SAN)/tests/test_points: $(call svc_objs,scoring)
 $(SAN)/tests/test_points.o: CFLAGS += -Iservices/scoring
+$(SAN)/tests/test_keywords: $(SAN)/services/intake/keywords.o
+$(SAN)/tests/test_keywords.o: CFLAGS += -Iservices/intake
 
 $(SAN)/tests/%: $(SAN)/tests/%.o $(call objs,$(SAN),$(TEST_LIB) $(COMMON_SRC))
 	@mkdir -p $(@D)

@@ -170,6 +170,7 @@ void config_take_rules(config_t *self, const config_t *from)
     memcpy(self->categories, from->categories, sizeof self->categories);
     self->points = from->points;
     self->stars = from->stars;
+    self->rules_version++;
 }
 
 config_daemon_t *config_daemon(config_t *self, const char *name)

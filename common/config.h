@@ -78,6 +78,7 @@ typedef struct {
     size_t text_chars; /* a request's text, in characters */
     size_t ncategories;
     config_category_t categories[CONFIG_MAX_CATEGORIES];
+    unsigned rules_version; /* moved by config_take_rules */
     config_points_t points;
     config_stars_t stars;
     int curve;              /* [security] curve = on */

@@ -5,8 +5,9 @@
  *  by intake_start once the store is open and lives until intake_stop.
  *
  *  Modules: grid.c (the tree and location → chain), request.c (submit,
- *  classify, cancel, get, list and the status counts), progress.c
- *  (dispatch's events → request status), main.c (wiring).
+ *  classify, cancel, get, list and the status counts), keywords.c (the
+ *  category a text suggests), progress.c (dispatch's events → request
+ *  status), main.c (wiring).
  */
 #ifndef JULI_INTAKE_H
 #define JULI_INTAKE_H
@@ -17,6 +18,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "follow.h"
+#include "keywords.h"
 #include "store.h"
 
 /* Node kinds, in tree order: a node's parent is of the kind before it. */
@@ -49,7 +51,8 @@ typedef struct {
     sqlite3_stmt *req_insert, *req_get, *req_by_ref, *req_update,
         *req_status, *timeline_add, *timeline_add2, *timeline_add3,
         *timeline_get, *list_all, *list_status, *list_grid, *list_category;
-    pack_t data; /* an event's data, reused */
+    keywords_t keywords; /* the category a text suggests */
+    pack_t data;         /* an event's data, reused */
     pack_t list; /* a list's items, reused */
     daemon_t *daemon;
     follow_t *dispatch; /* dispatch's events: the requests' progress */

@@ -127,33 +127,6 @@ static int s_ref_field(api_req_t *req, int64_t *rid)
     return 0;
 }
 
-/* Picks the category whose keywords occur most in TEXT (the first such in
- * config order on a tie), or NULL when none occurs. *WORD gets one keyword
- * that matched. */
-static const config_category_t *s_suggest(const config_t *cfg,
-                                          field_str_t text, const char **word)
-{
-    const config_category_t *best = NULL;
-    size_t best_hits = 0;
-    for (size_t i = 0; i < cfg->ncategories; i++) {
-        const config_category_t *c = &cfg->categories[i];
-        size_t hits = 0;
-        const char *first = NULL;
-        for (size_t k = 0; k < c->nkeywords; k++)
-            if (memmem(text.ptr, text.len, c->keywords[k],
-                       strlen(c->keywords[k]))) {
-                hits++;
-                first = first ? first : c->keywords[k];
-            }
-        if (hits > best_hits) {
-            best = c;
-            best_hits = hits;
-            *word = first;
-        }
-    }
-    return best;
-}
-
 static int s_timeline(intake_t *in, int64_t rid, uint64_t ts,
                       const char *status, const char *note)
 {
@@ -324,7 +297,8 @@ api_status_t request_submit(api_req_t *req, void *ctx)
         return api_fail(req, API_INVALID, "body.category: unknown: %.*s",
                         (int)s.category.len, s.category.ptr);
     if (!cat)
-        cat = s_suggest(in->config, s.text, &word);
+        cat = keywords_suggest(&in->keywords, in->config, s.text.ptr,
+                               s.text.len, &word);
     grid_chain_t chain;
     api_status_t st = grid_resolve(in, &s.location, &chain);
     if (st != API_OK)
