@@ -11,11 +11,9 @@
 #include "config.h"
 #include "keywords.h"
 
-/* Rules of categories given as "code:kw1,kw2,..." strings. */
-static config_t *s_rules(const char *const *cats, size_t n)
+/* Sets C's rules to categories given as "code:kw1,kw2,..." strings. */
+static void s_rules(config_t *c, const char *const *cats, size_t n)
 {
-    config_t *c = config_new();
-    assert_non_null(c);
     c->ncategories = n;
     for (size_t i = 0; i < n; i++) {
         config_category_t *cat = &c->categories[i];
@@ -30,7 +28,30 @@ static config_t *s_rules(const char *const *cats, size_t n)
             p += len + (p[len] == ',');
         }
     }
-    return c;
+}
+
+/* Each test's rules and index. */
+typedef struct {
+    config_t *c;
+    keywords_t *kw;
+} fixture_t;
+
+static int s_setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof *f);
+    if (!f || !(f->c = config_new()) || !(f->kw = calloc(1, sizeof *f->kw)))
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    fixture_t *f = *state;
+    config_destroy(&f->c);
+    free(f->kw);
+    free(f);
+    return 0;
 }
 
 static const char *s_suggest(keywords_t *kw, const config_t *c,
@@ -44,11 +65,12 @@ static const char *s_suggest(keywords_t *kw, const config_t *c,
 
 static void test_most_keywords_win(void **state)
 {
-    (void)state;
+    fixture_t *f = *state;
     const char *cats[] = {"sanitation:垃圾,清扫,卫生,楼道",
                           "property:物业,电梯,漏水,楼道"};
-    config_t *c = s_rules(cats, 2);
-    keywords_t *kw = calloc(1, sizeof *kw);
+    s_rules(f->c, cats, 2);
+    config_t *c = f->c;
+    keywords_t *kw = f->kw;
     const char *word;
     /* Two of property's against one of sanitation's (楼道 counts for
      * both). */
@@ -63,16 +85,15 @@ static void test_most_keywords_win(void **state)
     assert_null(s_suggest(kw, c, "今天天气很好", &word));
     assert_null(word);
     assert_null(s_suggest(kw, c, "", &word));
-    free(kw);
-    config_destroy(&c);
 }
 
 static void test_tie_goes_to_the_first(void **state)
 {
-    (void)state;
+    fixture_t *f = *state;
     const char *cats[] = {"a:路灯,井盖", "b:噪音,吵架", "c:井盖,噪音"};
-    config_t *c = s_rules(cats, 3);
-    keywords_t *kw = calloc(1, sizeof *kw);
+    s_rules(f->c, cats, 3);
+    config_t *c = f->c;
+    keywords_t *kw = f->kw;
     const char *word;
     /* One each for a and c, or for b and c: the first of them. */
     assert_string_equal(s_suggest(kw, c, "路边井盖坏了", &word), "a");
@@ -81,16 +102,15 @@ static void test_tie_goes_to_the_first(void **state)
     /* c has both; a and b one each. */
     assert_string_equal(s_suggest(kw, c, "井盖旁边有噪音", &word), "c");
     assert_string_equal(word, "井盖");
-    free(kw);
-    config_destroy(&c);
 }
 
 static void test_edges_of_the_text(void **state)
 {
-    (void)state;
+    fixture_t *f = *state;
     const char *cats[] = {"long:健身器材", "ascii:TV,wifi", "first:停车"};
-    config_t *c = s_rules(cats, 3);
-    keywords_t *kw = calloc(1, sizeof *kw);
+    s_rules(f->c, cats, 3);
+    config_t *c = f->c;
+    keywords_t *kw = f->kw;
     const char *word;
     /* At the very start and the very end. */
     assert_string_equal(s_suggest(kw, c, "停车", &word), "first");
@@ -103,35 +123,32 @@ static void test_edges_of_the_text(void **state)
     assert_string_equal(word, "TV");
     assert_string_equal(s_suggest(kw, c, "no wifi, no TV", &word), "ascii");
     assert_string_equal(word, "TV"); /* config order, not text order */
-    free(kw);
-    config_destroy(&c);
 }
 
 static void test_rules_change(void **state)
 {
-    (void)state;
+    fixture_t *f = *state;
     const char *before[] = {"x:电梯"};
     const char *after[] = {"y:漏水", "x:电梯"};
-    config_t *c = s_rules(before, 1);
-    config_t *fresh = s_rules(after, 2);
-    keywords_t *kw = calloc(1, sizeof *kw);
+    s_rules(f->c, before, 1);
+    config_t *fresh = config_new();
+    assert_non_null(fresh);
+    s_rules(fresh, after, 2);
     const char *word;
-    assert_null(s_suggest(kw, c, "楼上漏水", &word));
-    config_take_rules(c, fresh); /* what SIGHUP does */
-    assert_string_equal(s_suggest(kw, c, "楼上漏水", &word), "y");
-    assert_string_equal(s_suggest(kw, c, "电梯", &word), "x");
-    free(kw);
+    assert_null(s_suggest(f->kw, f->c, "楼上漏水", &word));
+    config_take_rules(f->c, fresh); /* what SIGHUP does */
+    assert_string_equal(s_suggest(f->kw, f->c, "楼上漏水", &word), "y");
+    assert_string_equal(s_suggest(f->kw, f->c, "电梯", &word), "x");
     config_destroy(&fresh);
-    config_destroy(&c);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_most_keywords_win),
-        cmocka_unit_test(test_tie_goes_to_the_first),
-        cmocka_unit_test(test_edges_of_the_text),
-        cmocka_unit_test(test_rules_change),
+        cmocka_unit_test_setup_teardown(test_most_keywords_win, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_tie_goes_to_the_first, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_edges_of_the_text, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_rules_change, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
