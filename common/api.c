@@ -2,8 +2,10 @@
  *
  *  A turn, as the bus delivers it:
  *
- *    s_on_request  (per message)  decode, route, run in a savepoint, queue
- *                                 the reply in the turn's outbox
+ *    s_on_request  (per message)  decode, route, run the handler, queue
+ *                                 the reply in the turn's outbox; a handler
+ *                                 that failed after writing undoes the turn
+ *                                 so far (s_undo_turn)
  *    s_on_batch    (once)         commit, send the outbox, publish events
  *
  *  The outbox keeps each reply's routing envelope and bytes in one arena
@@ -37,6 +39,7 @@ typedef struct {
     int delimiter; /* the request came with an empty delimiter frame */
     size_t reply_off, reply_len;
     int write_ok;             /* a committed write: undone if commit fails */
+    int undone;               /* a write the turn rolled back: unavailable */
     char id[API_MAX_ID];      /* for the unavailable reply */
     size_t id_len;
     const api_route_t *route; /* NULL for an unknown type */
@@ -177,6 +180,7 @@ static void s_queue(api_t *self, const zmq_msg_t *routing, int delimiter,
     msgpack_sbuffer_write(&self->arena.buf, pack_data(&self->reply),
                           o->reply_len);
     o->write_ok = write_ok;
+    o->undone = 0;
     o->route = route;
     o->id_len = id.ptr ? id.len : 0;
     if (id.ptr)
@@ -284,6 +288,24 @@ static const api_route_t *s_route(const api_t *self, field_str_t type)
 
 /* -- one request ----------------------------------------------------------- */
 
+/* A request of ROUTE failed after writing: rolls back the turn's
+ * transaction and marks the writes queued so far undone. A later write of
+ * the turn opens a new transaction. */
+static void s_undo_turn(api_t *self, const api_route_t *route)
+{
+    log_warn("api: %s failed after writing: the turn's %zu earlier "
+             "replies become unavailable",
+             route->type, self->nout);
+    store_rollback(self->store);
+    self->in_turn = 0;
+    self->on_commit = NULL;
+    for (size_t i = 0; i < self->nout; i++)
+        if (self->out[i].write_ok) {
+            self->out[i].write_ok = 0;
+            self->out[i].undone = 1;
+        }
+}
+
 /* Checks the envelope and runs the handler. Returns the status; on API_OK
  * the reply's fields are in req->fields, or the whole reply in self->reply
  * when *PACKED is set (a write, or a replay). *WRITE_OK is set for a write
@@ -345,11 +367,14 @@ static api_status_t s_handle(api_t *self, const msgpack_object *root,
                             "id: already used for another request");
         pack_reset(&self->reply);
         msgpack_sbuffer_write(&self->reply.buf, seen.reply, seen.reply_len);
+        /* The key may have been written earlier in this very turn: the
+         * replay stands or falls with the turn, like a write. */
+        *write_ok = 1;
         *packed = 1;
         return API_OK;
     }
-    if (store_savepoint(self->store) < 0)
-        return api_fail(req, API_UNAVAILABLE, "store: cannot write now");
+    store_mark_t mark;
+    store_mark(self->store, &mark);
     api_status_t st = route->fn(req, self->opts.ctx);
     if (st == API_OK) {
         s_pack_reply(self, API_OK, req->id, req, NULL);
@@ -360,8 +385,8 @@ static api_status_t s_handle(api_t *self, const msgpack_object *root,
             0)
             st = api_fail(req, API_UNAVAILABLE, "store: cannot write now");
     }
-    if (store_savepoint_end(self->store, st == API_OK) < 0 && st == API_OK)
-        st = api_fail(req, API_UNAVAILABLE, "store: cannot write now");
+    if (st != API_OK && store_dirty(self->store, &mark))
+        s_undo_turn(self, route);
     *write_ok = st == API_OK;
     *packed = st == API_OK;
     return st;
@@ -544,10 +569,11 @@ static void s_on_batch(bus_socket_t *s, void *arg)
     int committed = s_end_turn(self);
     for (size_t i = 0; i < self->nout; i++) {
         const s_outgoing_t *o = &self->out[i];
-        if (o->write_ok && !committed) {
+        if (o->undone || (o->write_ok && !committed)) {
             field_str_t id = {o->id, o->id_len};
             s_pack_reply(self, API_UNAVAILABLE, id, NULL,
-                         "store: commit failed");
+                         o->undone ? "store: undone with the turn, retry"
+                                   : "store: commit failed");
             s_send(self, o, pack_data(&self->reply), pack_size(&self->reply));
         } else
             s_send(self, o, pack_data(&self->arena) + o->reply_off,

@@ -7,14 +7,22 @@
  *    frame ──> malformed? ──> unknown_type? ──> forbidden for the caller's
  *          role? (the ZAP user id: never the body) ──> id and body (invalid)
  *          ──> idempotency key seen? (replay the stored reply, or conflict)
- *          ──> the service's handler, inside a savepoint of the turn's
- *              transaction ──> reply queued
+ *          ──> the service's handler, in the turn's transaction ──> reply
+ *              queued
  *
  *  All requests drained in one loop turn share one transaction. After the
  *  commit the replies go out, then the events the turn logged are
  *  published; when the commit fails, every write of the turn is answered
  *  `unavailable` instead (nothing of it happened). A successful write's
  *  reply is stored under its id in the same transaction.
+ *
+ *  A handler checks before it writes, so a failed request has changed
+ *  nothing, and there is no savepoint per request to pay for. Should one
+ *  fail after writing all the same (a store error, or a handler that could
+ *  not know earlier), the api rolls the turn back: the failed request's
+ *  writes go, and so do those of the turn's requests before it, which are
+ *  answered `unavailable` (their clients retry with the same id); the
+ *  requests after it start a fresh transaction.
  *
  *  The api answers `health` and `events.since` itself; everything else
  *  comes from the service's route table. It borrows the bus, the store and
@@ -132,15 +140,16 @@ pack_t *api_reply(api_req_t *req, uint32_t n);
 api_status_t api_fail(api_req_t *req, api_status_t status, const char *fmt,
                       ...) __attribute__((format(printf, 3, 4)));
 
-/* Logs an event of TYPE whose data is the map in DATA, in this request's
- * savepoint. Returns 0, or -1 (then fail the request as unavailable). */
+/* Logs an event of TYPE whose data is the map in DATA, in the turn's
+ * transaction. Returns 0, or -1 (then fail the request as unavailable). */
 int api_event(api_req_t *req, const char *type, const pack_t *data);
 
 /* Asks for FN(CTX) to be called once, right after this request's turn
  * commits successfully (not when the commit fails, nor when the turn wrote
  * nothing). One hook per turn: a later call replaces it. For a service that
  * caches committed state: the hook must check what the store now holds,
- * since the request's own savepoint may still have been rolled back. */
+ * since the request's writes may have been rolled back with a later
+ * request's (see above). */
 void api_on_commit(api_req_t *req, void (*fn)(void *ctx), void *ctx);
 
 /* The store, for handlers. */

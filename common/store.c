@@ -412,6 +412,18 @@ int store_savepoint_end(store_t *self, int ok)
     return 0;
 }
 
+void store_mark(const store_t *self, store_mark_t *mark)
+{
+    *mark = (store_mark_t){sqlite3_total_changes64(self->db), self->npending,
+                           self->ndeltas};
+}
+
+int store_dirty(const store_t *self, const store_mark_t *mark)
+{
+    return sqlite3_total_changes64(self->db) != mark->changes ||
+           self->npending != mark->events || self->ndeltas != mark->deltas;
+}
+
 int store_in_transaction(const store_t *self)
 {
     return self->state != S_IDLE;

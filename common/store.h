@@ -4,8 +4,9 @@
  *  The store keeps these invariants:
  *
  *    1. Every write happens inside one BEGIN IMMEDIATE transaction per loop
- *       turn (group commit); each request inside it runs in a savepoint, so
- *       a request that fails leaves no trace while the others commit.
+ *       turn (group commit). A request that fails leaves no trace: either it
+ *       wrote nothing (store_dirty tells), or the caller undoes it, with a
+ *       savepoint of its own or by rolling the whole turn back.
  *    2. An event is appended to the log in the same transaction as the
  *       change it describes; seq counts from 1 with no gaps, also across
  *       rolled-back savepoints and failed commits.
@@ -91,6 +92,19 @@ int store_savepoint(store_t *self);
 /* RELEASE the savepoint (OK=1) or roll back to it and release it (OK=0);
  * rolling back also forgets the events appended since the savepoint. */
 int store_savepoint_end(store_t *self, int ok);
+
+/* Where the open transaction stands: taken before a request, so that
+ * store_dirty can tell whether it wrote anything. */
+typedef struct {
+    int64_t changes; /* rows inserted, updated or deleted */
+    size_t events, deltas;
+} store_mark_t;
+
+void store_mark(const store_t *self, store_mark_t *mark);
+
+/* True when the transaction wrote a row, an event or a counter move since
+ * MARK. */
+int store_dirty(const store_t *self, const store_mark_t *mark);
 
 /* True while a transaction is open. */
 int store_in_transaction(const store_t *self);

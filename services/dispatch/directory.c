@@ -219,7 +219,7 @@ api_status_t directory_staff_list(api_req_t *req, void *ctx)
 /* -- units ----------------------------------------------------------------- */
 
 int directory_unit(dispatch_t *dp, const char *category, int64_t task,
-                   int department, assignee_t *a)
+                   int department, const char *skip, assignee_t *a)
 {
     sqlite3_stmt *st = department ? dp->dept_pick : dp->unit_pick;
     sqlite3_bind_text(st, 1, category, -1, SQLITE_STATIC);
@@ -231,7 +231,9 @@ int directory_unit(dispatch_t *dp, const char *category, int64_t task,
     int64_t least = 0;
     while ((rc = store_step(dp->store, st)) == 1) {
         int64_t open = sqlite3_column_int64(st, 3);
-        if (found && open >= least)
+        if ((found && open >= least) ||
+            (skip && strcmp((const char *)sqlite3_column_text(st, 0),
+                            skip) == 0))
             continue;
         found = 1;
         least = open;

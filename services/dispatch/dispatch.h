@@ -143,10 +143,10 @@ api_status_t directory_units_list(api_req_t *req, void *ctx);
 int directory_staff(dispatch_t *dp, rank_t rank, const char *node,
                     assignee_t *a);
 /* The least loaded unit (or department, when DEPARTMENT) offering
- * CATEGORY, within capacity, not yet tried for TASK. Returns 1, 0 when
- * none, -1 on error. */
+ * CATEGORY, within capacity, not yet tried for TASK and not SKIP (NULL:
+ * none). Returns 1, 0 when none, -1 on error. */
 int directory_unit(dispatch_t *dp, const char *category, int64_t task,
-                   int department, assignee_t *a);
+                   int department, const char *skip, assignee_t *a);
 /* Moves unit ID's count of open tasks by DELTA. */
 int directory_unit_load(dispatch_t *dp, const char *id, int delta);
 

@@ -48,7 +48,7 @@ static int s_climb(dispatch_t *dp, const route_ctx_t *t, rank_t from,
         if (rc != 0)
             return rc;
     }
-    return directory_unit(dp, t->category, t->task, 1, a);
+    return directory_unit(dp, t->category, t->task, 1, NULL, a);
 }
 
 int route_first(dispatch_t *dp, const route_ctx_t *t, assignee_t *a)
@@ -56,7 +56,7 @@ int route_first(dispatch_t *dp, const route_ctx_t *t, assignee_t *a)
     int rc = 0;
     a->rank = RANK_NONE;
     if (t->route == ROUTE_UNIT) {
-        rc = directory_unit(dp, t->category, t->task, 0, a);
+        rc = directory_unit(dp, t->category, t->task, 0, NULL, a);
         if (rc == 0)
             rc = s_climb(dp, t, RANK_COMMUNITY_LEADER, a);
     } else if (t->route == ROUTE_POLICE) {
@@ -76,7 +76,9 @@ int route_next(dispatch_t *dp, const route_ctx_t *t, const assignee_t *from,
     case RANK_DEPARTMENT: return 0; /* the top */
     case RANK_UNIT:
         if (unit_next) {
-            int rc = directory_unit(dp, t->category, t->task, 0, a);
+            /* FROM is about to be tried: not again. */
+            int rc =
+                directory_unit(dp, t->category, t->task, 0, from->id, a);
             if (rc != 0)
                 return rc;
         }

@@ -21,8 +21,9 @@
  *
  *  Every move is checked against s_moves (s_may): a request that asks for
  *  a move its task's state does not allow gets `conflict` and changes
- *  nothing. Each move writes the task row, its events and its rate facts
- *  in the caller's savepoint.
+ *  nothing. Each move checks all it needs before its first write, then
+ *  writes the task row, its events and its rate facts in the caller's
+ *  transaction.
  */
 #include "clock.h"
 #include "dispatch.h"
@@ -367,16 +368,18 @@ static int s_pass(dispatch_t *dp, task_t *t, const char *reason,
                   const char *by, const char *why, int unit_next,
                   uint64_t now)
 {
+    /* Nothing is written before somebody is found: a request that finds
+     * nobody fails having changed nothing. */
+    assignee_t next;
+    int rc = route_next(dp, &t->r, &t->a, unit_next, &next);
+    if (rc <= 0)
+        return rc;
     if (unit_next && t->a.rank == RANK_UNIT) {
         sqlite3_bind_int64(dp->tried_add, 1, t->r.task);
         sqlite3_bind_text(dp->tried_add, 2, t->a.id, -1, SQLITE_STATIC);
         if (store_step(dp->store, dp->tried_add) < 0)
             return -1;
     }
-    assignee_t next;
-    int rc = route_next(dp, &t->r, &t->a, unit_next, &next);
-    if (rc <= 0)
-        return rc;
     int decline = strcmp(reason, "decline") == 0;
     pack_t *d = s_data(dp, t, 4);
     if (decline) {
