@@ -11,7 +11,7 @@
  *       (24 KiB) where the keys of the maps being walked are noted.
  *    3. It costs O(LEN), plus O(n log n) per map of n keys for the
  *       duplicate check (a heapsort of the map's keys, then a look at
- *       neighbours). A map whose keys do not fit the scratch (only with
+ *       neighbours; up to S_SMALL_MAP keys, each against the others). A map whose keys do not fit the scratch (only with
  *       limits far above the defaults) is checked pair by pair instead.
  *    4. It adds up the bytes msgpack-c will take from the zone for the
  *       frame (one msgpack_object per array entry, one kv per map entry).
@@ -35,6 +35,7 @@ enum {
     S_KEYS = 2048,    /* keys noted for the dup check: 8 nested maps of
                          256 keys, the default limits, always fit */
     S_ALIGN = 8,      /* slack per container for the zone's alignment */
+    S_SMALL_MAP = 12, /* keys checked pairwise rather than sorted */
     S_ZONE_MIN = 8192 /* first chunk of a new decoder's zone */
 };
 
@@ -277,6 +278,19 @@ static int s_dup_sorted(walker_t *w, size_t base, size_t n)
     return 0;
 }
 
+/* The same check for a small map (N at most S_SMALL_MAP keys): each key
+ * against those before it, which costs less than sorting so few. */
+static int s_dup_small(walker_t *w, size_t base, size_t n)
+{
+    const keyref_t *k = w->keys + base;
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (s_key_cmp(w, k[j], k[i]) == 0)
+                return s_fail(w, "duplicate key at offset %u",
+                              (unsigned)k[i].at);
+    return 0;
+}
+
 /* Moves *POS past one value that has already been walked. */
 static void s_skip(const walker_t *w, size_t *pos)
 {
@@ -334,7 +348,9 @@ static int s_map_entries(walker_t *w, size_t n, unsigned depth)
         if (s_value(w, depth) < 0)
             return -1;
     }
-    int rc = keep ? s_dup_sorted(w, base, n) : s_dup_pairwise(w, first, n);
+    int rc = !keep              ? s_dup_pairwise(w, first, n)
+             : n <= S_SMALL_MAP ? s_dup_small(w, base, n)
+                                : s_dup_sorted(w, base, n);
     w->nkeys = base;
     return rc;
 }
