@@ -166,7 +166,7 @@ static int s_args(bench_t *b, int argc, char **argv)
             b->conns = 4;
             b->pipeline_flows = 60;
             b->pipe_window = 4;
-            b->catchup_n = 300;
+            b->catchup_n = 2500; /* pages of 1000: the prefetch too */
             b->cold_reps = 1;
         }
     int c, bad = 0;

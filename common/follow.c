@@ -4,8 +4,14 @@
  *
  *    IDLE --gap, start, or poll timer--> FETCHING (events.since sent)
  *      ^                                    |
- *      +--- reply with nothing newer -------+  (a full page: fetch again)
+ *      +--- reply with nothing newer -------+  (more behind: fetch again)
  *      +--- no reply in FOLLOW_STALE_MS ----+  (the request is sent again)
+ *
+ *  While catching up, the next page is asked for as soon as a page
+ *  arrives, before it is applied, so the upstream reads page N+1 while
+ *  this daemon applies page N. A page that does not start where the
+ *  cursor is (the one before it failed to commit) applies nothing, and the
+ *  fetch starts again from the cursor.
  */
 #include "follow.h"
 
@@ -47,7 +53,8 @@ uint64_t follow_cursor(const follow_t *self)
     return self ? self->cursor : 0;
 }
 
-static void s_fetch(follow_t *self)
+/* Asks for the events after AFTER. */
+static void s_fetch(follow_t *self, uint64_t after)
 {
     pack_t *p = &self->request;
     pack_reset(p);
@@ -55,7 +62,7 @@ static void s_fetch(follow_t *self)
     pack_kstr(p, "type", "events.since");
     pack_str(p, "body");
     pack_map(p, 2);
-    pack_kuint(p, "after", self->cursor);
+    pack_kuint(p, "after", after);
     pack_kuint(p, "limit", FOLLOW_PAGE);
     bus_frame_t frames[2] = {{"", 0}, {pack_data(p), pack_size(p)}};
     /* With ZMQ_IMMEDIATE a send fails while the upstream is away: the
@@ -166,7 +173,7 @@ static void s_on_sub(bus_socket_t *s, zmq_msg_t *parts, size_t n,
     if (self->fetching || self->failed || s_begin(self) < 0)
         return; /* a page is coming that covers it, or a retry will */
     if (s_apply(self, &obj) == 0 && self->head > self->applying)
-        s_fetch(self); /* a gap */
+        s_fetch(self, self->cursor); /* a gap */
 }
 
 static void s_on_sub_batch(bus_socket_t *s, void *arg)
@@ -211,14 +218,27 @@ static void s_on_page(bus_socket_t *s, zmq_msg_t *parts, size_t n,
         self->head = last;
     if (count == 0 || s_begin(self) < 0)
         return;
+    /* A page from the cursor on, with more behind it: ask for the next
+     * one now. */
+    uint64_t page_end = 0;
+    if (events[count - 1].type == MSGPACK_OBJECT_MAP) {
+        field_map_t e;
+        field_root(&e, &events[count - 1], self->detail,
+                   sizeof self->detail);
+        (void)field_uint(&e, "seq", FIELD_REQUIRED, 1, UINT64_MAX,
+                         &page_end);
+    }
+    if (page_end == self->cursor + count && self->head > page_end)
+        s_fetch(self, page_end);
     int rc = 0;
     for (size_t i = 0; i < count && rc >= 0; i++)
         if (events[i].type == MSGPACK_OBJECT_MAP)
             rc = s_apply(self, &events[i]);
     uint64_t before = self->cursor;
     s_end(self);
-    if (rc >= 0 && self->cursor > before && self->head > self->cursor)
-        s_fetch(self); /* more than a page behind */
+    if (!self->fetching && rc >= 0 && self->cursor > before &&
+        self->head > self->cursor)
+        s_fetch(self, self->cursor); /* more behind */
     else if (self->cursor > before && self->cursor >= self->head &&
              self->catching_up) {
         log_info("follow %s: caught up at seq %llu", self->upstream,
@@ -240,7 +260,7 @@ static void s_on_timer(uv_timer_t *t)
     if (self->fetching && now - self->fetch_sent > FOLLOW_STALE_MS)
         self->fetching = 0; /* the reply was lost with a restart */
     if (!self->fetching)
-        s_fetch(self);
+        s_fetch(self, self->cursor);
     if (self->lag)
         metric_set(self->lag, (double)(self->head > self->cursor
                                            ? self->head - self->cursor
