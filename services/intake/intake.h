@@ -48,8 +48,8 @@ typedef struct {
     sqlite3_stmt *node_get, *node_put, *node_all;
     struct grid_cache *grid; /* the committed tree (grid_free) */
     /* request.c */
-    sqlite3_stmt *req_insert, *req_get, *req_by_ref, *req_update,
-        *req_status, *timeline_add, *timeline_add2, *timeline_add3,
+    sqlite3_stmt *req_insert, *req_get, *req_update,
+        *req_status, *req_status_get, *timeline_add, *timeline_add2, *timeline_add3,
         *timeline_get, *list_all, *list_status, *list_grid, *list_category;
     keywords_t keywords; /* the category a text suggests */
     pack_t data;         /* an event's data, reused */

@@ -70,6 +70,8 @@ int request_prepare(intake_t *in)
     in->req_status = store_prepare(
         in->store, "UPDATE requests SET status = ?2, updated = ?3"
                    " WHERE rid = ?1");
+    in->req_status_get = store_prepare(
+        in->store, "SELECT status FROM requests WHERE rid = ?");
     in->timeline_add = store_prepare(
         in->store,
         "INSERT INTO timeline (rid, ts, status, note) VALUES (?, ?, ?, ?)");
@@ -83,6 +85,7 @@ int request_prepare(intake_t *in)
         in->store, "SELECT ts, status, note FROM timeline WHERE rid = ?"
                    " ORDER BY rowid");
     return in->req_insert && in->req_update && in->req_status &&
+                   in->req_status_get &&
                    in->timeline_add && in->timeline_add2 &&
                    in->timeline_add3 && in->timeline_get
                ? 0
@@ -538,12 +541,14 @@ int request_progress(intake_t *in, field_str_t ref, const char *status,
     int64_t rid = 0;
     for (size_t i = 1; i < ref.len && i < 19; i++)
         rid = rid * 10 + (ref.ptr[i] - '0');
-    int rc = s_load(in, rid);
+    sqlite3_stmt *st = in->req_status_get;
+    sqlite3_bind_int64(st, 1, rid);
+    int rc = store_step(in->store, st);
     if (rc <= 0)
         return rc; /* not ours: skipped */
     char was[16];
-    snprintf(was, sizeof was, "%s", sqlite3_column_text(in->req_get, 1));
-    store_reset(in->req_get);
+    store_column_copy(st, 0, was, sizeof was);
+    store_reset(st);
     /* A cancelled request keeps its status: dispatch may still be
      * reporting what happened before it heard of the cancel. */
     if (!status || strcmp(was, "cancelled") == 0 || strcmp(was, status) == 0)
