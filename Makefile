@@ -235,8 +235,17 @@ clean:
 # bench/juli-bench --help). `make bench-smoke` is the few-second run against
 # the sanitized daemons that `make test` can include.
 
+# juli-bench's floor scenario opens stores in intake's schema: intake's
+# objects, its main.c with main renamed (as the fuzz targets do).
+INTAKE_OBJS = $(call objs,$(REL),$(filter-out %/main.c,\
+  $(wildcard services/intake/*.c)))
+$(REL)/bench/intake-main.o: services/intake/main.c Makefile
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(OPT) -Dmain=juli_intake_main -MMD -MP \
+	  -c $< -o $@
+
 bench/juli-bench: $(call objs,$(REL),$(BENCH_SRC) tests/lib/port.c \
-  $(COMMON_SRC))
+  $(COMMON_SRC)) $(INTAKE_OBJS) $(REL)/bench/intake-main.o
 	$(CC) -o $@ $^ $(LIBS_ALL)
 
 bench/juli-baseline: $(call objs,$(REL),bench/baseline.c $(COMMON_SRC))

@@ -14,7 +14,10 @@
  *               lag sampled over time (pipeline.c);
  *    catchup    dispatch down while intake takes N requests, then started:
  *               how fast it applies the backlog (scenario.c);
- *    cold       exec to first health reply, and idle RSS (scenario.c).
+ *    cold       exec to first health reply, and idle RSS (scenario.c);
+ *    floor      the rows behind one of intake's acks written by this
+ *               process alone, against the baseline's one row: what
+ *               SQLite costs here per request, with no daemon (floor.c).
  *
  *  A scenario that cannot run (a daemon that does not start, requests that
  *  fail) says why on stderr and counts an error: the run then exits
@@ -86,6 +89,7 @@ typedef struct {
     uint64_t pipeline_flows;
     uint64_t catchup_n;
     int cold_reps;
+    uint64_t floor_n; /* requests per floor level */
     char wrap[3][256]; /* intake, dispatch, scoring run under
                           this command (valgrind ...), or "" */
     /* daemons started by the caller (attach mode): api and pid */
@@ -123,6 +127,9 @@ typedef struct {
     int ran_cold;
     double cold_ms[3];
     uint64_t idle_rss_kib[3];
+
+    int ran_floor;
+    double floor_us[4]; /* CPU per request, level 0..3 (floor.c) */
 } bench_t;
 
 /* True when scenario NAME is to run. */
@@ -176,6 +183,11 @@ int scenario_pipeline(bench_t *b);
 
 int scenario_catchup(bench_t *b);
 int scenario_cold(bench_t *b);
+
+/* -- floor.c ----------------------------------------------------------------
+ */
+
+int scenario_floor(bench_t *b);
 
 /* -- report.c ---------------------------------------------------------------
  */

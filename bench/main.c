@@ -37,7 +37,8 @@ static void s_usage(FILE *out)
         "  --smoke                every scenario, small (< 10 s); exits\n"
         "                         non-zero on any failed or mismatched "
         "reply\n"
-        "  --only LIST            some of: intake,pipeline,catchup,cold\n"
+        "  --only LIST            some of: intake,pipeline,catchup,cold,\n"
+        "                         floor\n"
         "  --bin DIR              the daemons (default $JULI_BIN, else "
         "bin)\n"
         "  --baseline FILE        juli-baseline (default: beside this "
@@ -56,6 +57,8 @@ static void s_usage(FILE *out)
         "  --catchup N            requests while dispatch is down "
         "(default 1000000)\n"
         "  --cold-reps N          cold starts per daemon (default 5)\n"
+        "  --floor N              requests per floor level (default "
+        "100000)\n"
         "  --random-ids           idempotency keys drawn at random, not\n"
         "                         numbered in sequence per connection\n"
         "  --wrap-intake CMD      run intake under CMD (valgrind ...); also\n"
@@ -122,6 +125,7 @@ static int s_args(bench_t *b, int argc, char **argv)
         OPT_PWIN,
         OPT_CATCHUP,
         OPT_COLD,
+        OPT_FLOOR,
         OPT_RANDOM_IDS,
         OPT_WRAP,
         OPT_WRAP_D,
@@ -145,6 +149,7 @@ static int s_args(bench_t *b, int argc, char **argv)
         {"pipeline-window", required_argument, NULL, OPT_PWIN},
         {"catchup", required_argument, NULL, OPT_CATCHUP},
         {"cold-reps", required_argument, NULL, OPT_COLD},
+        {"floor", required_argument, NULL, OPT_FLOOR},
         {"random-ids", no_argument, NULL, OPT_RANDOM_IDS},
         {"wrap-intake", required_argument, NULL, OPT_WRAP},
         {"wrap-dispatch", required_argument, NULL, OPT_WRAP_D},
@@ -168,6 +173,7 @@ static int s_args(bench_t *b, int argc, char **argv)
             b->pipe_window = 4;
             b->catchup_n = 2500; /* pages of 1000: the prefetch too */
             b->cold_reps = 1;
+            b->floor_n = 2000;
         }
     int c, bad = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -220,6 +226,9 @@ static int s_args(bench_t *b, int argc, char **argv)
         case OPT_COLD:
             b->cold_reps = atoi(optarg);
             break;
+        case OPT_FLOOR:
+            b->floor_n = strtoull(optarg, NULL, 10);
+            break;
         case OPT_WRAP:
         case OPT_WRAP_D:
         case OPT_WRAP_S: {
@@ -246,7 +255,8 @@ static int s_args(bench_t *b, int argc, char **argv)
     if (bad || optind < argc || b->conns == 0 || b->conns > 512 ||
         b->pipe_window == 0 || b->pipe_window > 4096 ||
         (!b->count && b->duration_s <= 0) ||
-        (!b->pipeline_flows && b->pipeline_s <= 0) || b->catchup_n == 0) {
+        (!b->pipeline_flows && b->pipeline_s <= 0) || b->catchup_n == 0 ||
+        b->floor_n == 0) {
         fprintf(stderr, "Try 'juli-bench --help'.\n");
         return 2;
     }
@@ -274,7 +284,8 @@ static void s_run(bench_t *b, const char *name, int (*fn)(bench_t *))
 {
     if (s_stop || !bench_wants(b, name))
         return;
-    int needs_own = strcmp(name, "catchup") == 0 || strcmp(name, "cold") == 0;
+    int needs_own = strcmp(name, "catchup") == 0 ||
+                    strcmp(name, "cold") == 0 || strcmp(name, "floor") == 0;
     int partial =
         b->attached && strcmp(name, "pipeline") == 0 &&
         !(b->attach_api[0][0] && b->attach_api[1][0] && b->attach_api[2][0]);
@@ -313,6 +324,7 @@ int main(int argc, char **argv)
         .pipe_window = 16,
         .catchup_n = 1000000,
         .cold_reps = 5,
+        .floor_n = 100000,
     };
     b.stop = &s_stop;
     const char *env = getenv("JULI_BIN");
@@ -330,6 +342,7 @@ int main(int argc, char **argv)
     s_run(&b, "pipeline", scenario_pipeline);
     s_run(&b, "catchup", scenario_catchup);
     s_run(&b, "cold", scenario_cold);
+    s_run(&b, "floor", scenario_floor);
 
     report_print(&b, argc, argv);
     if (s_stop) {

@@ -309,6 +309,28 @@ static void s_cold(const bench_t *b)
     printf("\n");
 }
 
+static void s_floor(const bench_t *b)
+{
+    static const char *const rows[] = {
+        "the baseline's row: the request's frame",
+        "the event log row, instead",
+        "+ the request row (three indexes) and two timeline rows",
+        "+ the idempotency key, looked up then stored: all that "
+        "request.submit writes",
+    };
+    printf("### The floor: the rows behind one ack, in SQLite alone\n\n");
+    printf("This process writes the rows itself (bench/floor.c): %s "
+           "requests per level, 256 per transaction, in intake's schema, "
+           "with no daemon, socket, decoding or validation.\n\n",
+           s_num((double)b->floor_n));
+    printf("| level | rows written per request | CPU µs per request | × "
+           "level 0 |\n| ---: | --- | ---: | ---: |\n");
+    for (int i = 0; i < 4; i++)
+        printf("| %d | %s | %.1f | %.2f× |\n", i, rows[i], b->floor_us[i],
+               b->floor_us[0] > 0 ? b->floor_us[i] / b->floor_us[0] : 0);
+    printf("\n");
+}
+
 /* The in-flight point closest to 256. */
 static int s_point256(const bench_t *b)
 {
@@ -392,6 +414,8 @@ void report_print(const bench_t *b, int argc, char **argv)
         s_catchup(b);
     if (b->ran_cold || b->ran_intake || b->ran_pipeline)
         s_cold(b);
+    if (b->ran_floor)
+        s_floor(b);
     s_targets(b);
     fflush(stdout);
 }
