@@ -420,8 +420,11 @@ void store_mark(const store_t *self, store_mark_t *mark)
 
 int store_dirty(const store_t *self, const store_mark_t *mark)
 {
+    /* An I/O or disk-full error may have made SQLite roll the whole
+     * transaction back by itself: that undid more than this request. */
     return sqlite3_total_changes64(self->db) != mark->changes ||
-           self->npending != mark->events || self->ndeltas != mark->deltas;
+           self->npending != mark->events || self->ndeltas != mark->deltas ||
+           (self->state != S_IDLE && sqlite3_get_autocommit(self->db));
 }
 
 int store_in_transaction(const store_t *self)

@@ -103,7 +103,7 @@ typedef struct {
 void store_mark(const store_t *self, store_mark_t *mark);
 
 /* True when the transaction wrote a row, an event or a counter move since
- * MARK. */
+ * MARK, or is gone (SQLite rolled it back itself after an error). */
 int store_dirty(const store_t *self, const store_mark_t *mark);
 
 /* True while a transaction is open. */
