@@ -14,8 +14,7 @@
  *    5. send the acks {ok: true, id}, only now that they are durable.
  *
  *  Like juli, automatic checkpoints are off and a passive checkpoint runs
- *  once a second in a thread of its own, on its own connection, beside
- *  the writes (juli's daemons run theirs in libuv's thread pool). A
+ *  at most once a second between batches, never inside a commit. A
  *  request whose type is "health" is answered without a write, so the
  *  benchmark can wait for the server to be up. There is no routing, no
  *  validation beyond the walk, no idempotency table, no event log: what
@@ -26,7 +25,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -65,8 +63,8 @@ typedef struct {
     frame_decoder_t *decoder;
     pack_t reply;
     base_msg_t batch[BASE_BATCH];
-    const char *path;
-    int full;
+    uint64_t commits_since_checkpoint;
+    time_t checkpointed;
 } base_t;
 
 static int s_open_store(base_t *b, const char *path, int full)
@@ -206,6 +204,7 @@ static int s_commit(base_t *b, size_t n)
         s_step(b->rollback);
         return -1;
     }
+    b->commits_since_checkpoint++;
     return 0;
 }
 
@@ -251,31 +250,14 @@ static void s_run(base_t *b)
         int committed = writes ? s_commit(b, n) == 0 : 1;
         for (size_t i = 0; i < n; i++)
             s_ack(b, &b->batch[i], committed);
-    }
-}
-
-/* The checkpointer thread: a passive checkpoint once a second until the
- * server stops. */
-static void *s_checkpointer(void *arg)
-{
-    const base_t *b = arg;
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(b->path, &db, SQLITE_OPEN_READWRITE, NULL) ==
-            SQLITE_OK &&
-        sqlite3_exec(db,
-                     b->full ? "PRAGMA synchronous=FULL"
-                             : "PRAGMA synchronous=NORMAL",
-                     NULL, NULL, NULL) == SQLITE_OK)
-        for (int tick = 1; !s_stop; tick++) {
-            struct timespec ts = {0, 100 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-            if (tick % 10 == 0)
-                sqlite3_wal_checkpoint_v2(db, NULL,
-                                          SQLITE_CHECKPOINT_PASSIVE, NULL,
-                                          NULL);
+        time_t now = time(NULL);
+        if (b->commits_since_checkpoint && now != b->checkpointed) {
+            sqlite3_wal_checkpoint_v2(b->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                      NULL, NULL);
+            b->commits_since_checkpoint = 0;
+            b->checkpointed = now;
         }
-    sqlite3_close(db);
-    return NULL;
+    }
 }
 
 int main(int argc, char **argv)
@@ -328,15 +310,7 @@ int main(int argc, char **argv)
         goto done;
     if (s_bind(&b, api) < 0)
         goto done;
-    b.path = db;
-    b.full = full;
-    pthread_t checkpointer;
-    if (pthread_create(&checkpointer, NULL, s_checkpointer, &b) != 0) {
-        fprintf(stderr, "juli-baseline: cannot start the checkpointer\n");
-        goto done;
-    }
     s_run(&b);
-    pthread_join(checkpointer, NULL);
     rc = 0;
 done:
     if (b.router)

@@ -8,8 +8,7 @@
  *                                     curve_destroy
  *    4. service context               spec->stop
  *    5. api (ROUTER + PUB bound)      api_destroy
- *    6. signals (SIGHUP reloads the rules), checkpoint timer (its work
- *       runs in the thread pool; the loop waits for it), READY=1
+ *    6. signals (SIGHUP reloads the rules), checkpoint timer, READY=1
  */
 #include "daemon.h"
 
@@ -42,8 +41,6 @@ struct daemon {
     char config_path[1024]; /* "" when running on built-in settings */
     uv_signal_t sigterm, sigint, sighup;
     uv_timer_t checkpoint;
-    uv_work_t checkpoint_work; /* in the thread pool */
-    int checkpointing;         /* checkpoint_work is queued or running */
     uint64_t durable_at_checkpoint;
 };
 
@@ -229,32 +226,12 @@ static void s_on_reload(uv_signal_t *h, int signum)
     config_destroy(&fresh);
 }
 
-/* The checkpoint, in a thread of libuv's pool: copying the WAL into the
- * database file (and its fsync) takes tens of milliseconds under load,
- * which on the loop would stall every request in flight. */
-static void s_checkpoint_work(uv_work_t *w)
-{
-    daemon_t *d = w->data;
-    store_checkpoint(d->store);
-}
-
-static void s_checkpoint_done(uv_work_t *w, int status)
-{
-    daemon_t *d = w->data;
-    (void)status;
-    d->checkpointing = 0;
-}
-
 static void s_on_checkpoint(uv_timer_t *t)
 {
     daemon_t *d = t->data;
     uint64_t seq = store_durable_seq(d->store);
-    if (seq == d->durable_at_checkpoint || d->checkpointing)
-        return;
-    d->checkpoint_work.data = d;
-    if (uv_queue_work(&d->loop, &d->checkpoint_work, s_checkpoint_work,
-                      s_checkpoint_done) == 0) {
-        d->checkpointing = 1;
+    if (seq != d->durable_at_checkpoint && !store_in_transaction(d->store)) {
+        store_checkpoint(d->store);
         d->durable_at_checkpoint = seq;
     }
 }

@@ -39,7 +39,6 @@ static const char *const s_schema =
 
 struct store {
     sqlite3 *db;
-    sqlite3 *ckpt; /* only runs checkpoints, from whichever thread */
     const char *source;
     int state;
     sqlite3_stmt *stmts[STORE_MAX_STMTS];
@@ -204,7 +203,7 @@ store_t *store_open(const store_opts_t *opts, char *err, size_t errlen)
         return NULL;
     }
     self->source = opts->source;
-    /* Each connection is used by one thread at a time: SQLite need not
+    /* One connection per process, used by one thread: SQLite need not
      * count memory (a global mutex per malloc) before it first runs. */
     static int configured;
     if (!configured) {
@@ -244,19 +243,6 @@ store_t *store_open(const store_opts_t *opts, char *err, size_t errlen)
         snprintf(why, sizeof why, "cannot prepare statements");
         goto fail;
     }
-    /* A second connection for checkpoints, so that they can run in
-     * another thread while this one writes (WAL lets them). */
-    if (sqlite3_open_v2(opts->path, &self->ckpt,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK ||
-        sqlite3_exec(self->ckpt,
-                     opts->synchronous_full ? "PRAGMA synchronous=FULL"
-                                            : "PRAGMA synchronous=NORMAL",
-                     NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf(why, sizeof why, "checkpoint connection: %s",
-                 self->ckpt ? sqlite3_errmsg(self->ckpt) : "out of memory");
-        goto fail;
-    }
     sqlite3_stmt *st = store_prepare(self, "SELECT max(seq) FROM events");
     if (!st || sqlite3_step(st) != SQLITE_ROW) {
         snprintf(why, sizeof why, "%s", sqlite3_errmsg(self->db));
@@ -282,8 +268,6 @@ void store_close(store_t **self_p)
         sqlite3_finalize(self->stmts[i]);
     if (self->db && sqlite3_close(self->db) != SQLITE_OK)
         log_warn("store: close: %s", sqlite3_errmsg(self->db));
-    if (self->ckpt && sqlite3_close(self->ckpt) != SQLITE_OK)
-        log_warn("store: close: %s", sqlite3_errmsg(self->ckpt));
     free(self->pending);
     free(self->committed);
     free(self->arena);
@@ -450,10 +434,11 @@ int store_in_transaction(const store_t *self)
 
 void store_checkpoint(store_t *self)
 {
-    int rc = sqlite3_wal_checkpoint_v2(self->ckpt, NULL,
+    assert(self->state == S_IDLE);
+    int rc = sqlite3_wal_checkpoint_v2(self->db, NULL,
                                        SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-        log_warn("store: checkpoint: %s", sqlite3_errmsg(self->ckpt));
+        log_warn("store: checkpoint: %s", sqlite3_errmsg(self->db));
 }
 
 /* -- the event log --------------------------------------------------------- */

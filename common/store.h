@@ -24,8 +24,8 @@
  *
  *  The file is in WAL mode with synchronous=FULL unless configured NORMAL,
  *  and busy_timeout set for other readers (julictl backup, the sqlite3
- *  shell). Automatic checkpoints are off: the daemon runs store_checkpoint
- *  in a worker thread, on a connection of its own, beside the writes. The schema is migrated by
+ *  shell). Automatic checkpoints are off: the daemon calls store_checkpoint
+ *  from a timer, outside the commit path. The schema is migrated by
  *  user_version: the store's own tables come first, then the daemon's steps.
  *
  *  SQLite's result codes do not leave this module: functions return 0 or -1
@@ -109,9 +109,7 @@ int store_dirty(const store_t *self, const store_mark_t *mark);
 /* True while a transaction is open. */
 int store_in_transaction(const store_t *self);
 
-/* Runs a passive WAL checkpoint on the store's checkpoint connection: from
- * any one thread at a time, also while the store's own thread writes.
- * Everything else in this module belongs to the thread that opened it. */
+/* Runs a passive WAL checkpoint (outside any transaction). */
 void store_checkpoint(store_t *self);
 
 /* -- the event log --------------------------------------------------------- */
