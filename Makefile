@@ -239,6 +239,7 @@ clean:
 # objects, its main.c with main renamed (as the fuzz targets do).
 INTAKE_OBJS = $(call objs,$(REL),$(filter-out %/main.c,\
   $(wildcard services/intake/*.c)))
+$(REL)/bench/floor.o: CFLAGS += -Iservices/intake
 $(REL)/bench/intake-main.o: services/intake/main.c Makefile
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(OPT) -Dmain=juli_intake_main -MMD -MP \

@@ -187,6 +187,9 @@ int scenario_cold(bench_t *b);
 /* -- floor.c ----------------------------------------------------------------
  */
 
+/* Requests per transaction of the floor's writes. */
+#define FLOOR_BATCH 256
+
 int scenario_floor(bench_t *b);
 
 /* -- report.c ---------------------------------------------------------------

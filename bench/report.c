@@ -314,15 +314,18 @@ static void s_floor(const bench_t *b)
     static const char *const rows[] = {
         "the baseline's row: the request's frame",
         "the event log row, instead",
-        "+ the request row (three indexes) and two timeline rows",
+        "+ the request row (three indexes), two timeline rows and the "
+        "status counter",
         "+ the idempotency key, looked up then stored: all that "
         "request.submit writes",
     };
     printf("### The floor: the rows behind one ack, in SQLite alone\n\n");
     printf("This process writes the rows itself (bench/floor.c): %s "
-           "requests per level, 256 per transaction, in intake's schema, "
-           "with no daemon, socket, decoding or validation.\n\n",
-           s_num((double)b->floor_n));
+           "requests per level, %d per transaction, in intake's schema "
+           "with intake's own statements, and no daemon, socket or "
+           "validation (from level 2 the body is decoded to bind its "
+           "values).\n\n",
+           s_num((double)b->floor_n), FLOOR_BATCH);
     printf("| level | rows written per request | CPU µs per request | × "
            "level 0 |\n| ---: | --- | ---: | ---: |\n");
     for (int i = 0; i < 4; i++)
