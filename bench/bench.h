@@ -143,11 +143,13 @@ int bench_stack_init(const bench_t *b, proc_stack_t *st);
 
 /* Runs request.submit against ENDPOINT with CONNS connections sharing
  * INFLIGHT requests, for COUNT requests (or DURATION_S seconds when COUNT
- * is 0); ROUTED as in mix_submit_body. Fills OUT. Returns 0, or -1 when a
- * request failed or a reply did not match. */
+ * is 0); ROUTED as in mix_submit_body. With EXPECT_REF (juli-intake) a
+ * reply must carry a ref and a status, else it is a mismatch; without
+ * (the baseline's bare acks) only ok counts. Fills OUT. Returns 0, or -1
+ * when a request failed or a reply did not match. */
 int bench_submit(bench_t *b, const char *endpoint, unsigned conns,
                  unsigned inflight, uint64_t count, double duration_s,
-                 int routed, bench_point_t *out);
+                 int routed, int expect_ref, bench_point_t *out);
 
 /* Sends N requests of TYPE to ENDPOINT, 32 in flight; BODY writes the
  * I-th body. Returns 0, or -1 when one failed. */

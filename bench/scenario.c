@@ -67,7 +67,7 @@ int scenario_catchup(bench_t *b)
                 b->catchup_n);
     double cpu_intake = bench_usage_begin(&st.intake);
     bench_point_t sub;
-    if (bench_submit(b, st.intake.api, b->conns, 256, b->catchup_n, 0, 0,
+    if (bench_submit(b, st.intake.api, b->conns, 256, b->catchup_n, 0, 0, 1,
                      &sub) < 0)
         goto done;
     b->cu_submit_rate = sub.rate;
