@@ -189,17 +189,21 @@ static void s_fill(void *ctx, load_t *l, int conn, unsigned room)
     }
 }
 
+/* A - B, or 0 when B is larger: counts read at different moments (a lag,
+ * flows still open) never wrap. */
+static uint64_t s_gap(uint64_t a, uint64_t b)
+{
+    return a > b ? a - b : 0;
+}
+
 static void s_sample_done(p_pipe_t *s)
 {
     bench_t *b = s->b;
     uint64_t now = load_now_ns();
     bench_sample_t smp = {
         .t = (double)(s->sample_sent - s->t0) / 1e9,
-        .dispatch_lag =
-            s->intake_last > s->d_applied ? s->intake_last - s->d_applied : 0,
-        .scoring_lag = s->dispatch_last > s->s_applied
-                           ? s->dispatch_last - s->s_applied
-                           : 0,
+        .dispatch_lag = s_gap(s->intake_last, s->d_applied),
+        .scoring_lag = s_gap(s->dispatch_last, s->s_applied),
     };
     if (b->nsamples < BENCH_MAX_SAMPLES)
         b->samples[b->nsamples++] = smp;
@@ -355,10 +359,10 @@ static int s_tick(void *ctx, load_t *l, uint64_t now)
             "juli-bench: pipeline: not caught up in time: %" PRIu64
             " flows open, %" PRIu64 " tasks unseen, lag %" PRIu64
             " (dispatch) %" PRIu64 " (scoring)\n",
-            s->accepted - s->closed - s->dead, s->accepted - s->discovered,
-            s->intake_last > s->d_applied ? s->intake_last - s->d_applied : 0,
-            s->dispatch_last > s->s_applied ? s->dispatch_last - s->s_applied
-                                            : 0);
+            s_gap(s->accepted, s->closed + s->dead),
+            s_gap(s->accepted, s->discovered),
+            s_gap(s->intake_last, s->d_applied),
+            s_gap(s->dispatch_last, s->s_applied));
         return LOAD_STOP;
     }
     if (!s->fetching && s->discovered < s->accepted &&
