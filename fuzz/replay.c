@@ -7,8 +7,10 @@
  *  arguments it replays fuzz/seeds/<name> and fuzz/corpus/<name> (those that
  *  exist), <name> being the program's own name: what `make test` runs from
  *  the repository's root. A finding is a sanitizer report or an abort: the
- *  process dies, and tests/run.sh counts it failed. Otherwise it ends with
- *  the line run.sh counts: "[  PASSED  ] N test(s)." (N files).
+ *  process dies, and tests/run.sh counts it failed. No input at all (run
+ *  from elsewhere, the seeds not written) is a failure too, said as such.
+ *  Otherwise it ends with the line run.sh counts: "[  PASSED  ] N
+ *  test(s)." (N files).
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -106,9 +108,10 @@ int main(int argc, char **argv)
     /* No arguments: the target's seeds and corpus. */
     static char dirs[2][512];
     char *fallback[] = {argv[0], NULL, NULL, NULL};
-    if (argc < 2) {
-        const char *name = strrchr(argv[0], '/');
-        name = name ? name + 1 : argv[0];
+    const char *name = strrchr(argv[0], '/');
+    name = name ? name + 1 : argv[0];
+    int defaults = argc < 2;
+    if (defaults) {
         argc = 1;
         for (int i = 0; i < 2; i++) {
             struct stat st;
@@ -133,6 +136,18 @@ int main(int argc, char **argv)
             return 1;
         }
         total += n;
+    }
+    if (total == 0) {
+        if (defaults)
+            fprintf(stderr,
+                    "[  FAILED  ] 1 test(s): no input in fuzz/seeds/%s or "
+                    "fuzz/corpus/%s: run from the repository's root, after "
+                    "python3 fuzz/seeds.py\n",
+                    name, name);
+        else
+            fprintf(stderr, "[  FAILED  ] 1 test(s): no input in the %d "
+                            "path(s) given\n", argc - 1);
+        return 1;
     }
     printf("[  PASSED  ] %ld test(s).\n", total);
     return 0;
