@@ -281,6 +281,12 @@ int main(int argc, char **argv)
             break;
         case 's':
             full = strcmp(optarg, "normal") != 0;
+            if (full && strcmp(optarg, "full") != 0) {
+                fprintf(stderr, "juli-baseline: --synchronous: '%s' is not "
+                                "full or normal\n",
+                        optarg);
+                return 2;
+            }
             break;
         case 'h':
             printf("Usage: juli-baseline --api ENDPOINT --db FILE "

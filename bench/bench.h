@@ -34,8 +34,9 @@
 #include "load.h"
 #include "proc.h"
 
-#define BENCH_MAX_POINTS  4
-#define BENCH_MAX_SAMPLES 4096
+#define BENCH_MAX_POINTS    4
+#define BENCH_MAX_SAMPLES   4096
+#define BENCH_MAX_COLD_REPS 32
 
 /* Kinds of request, for latency. */
 enum {
@@ -88,7 +89,7 @@ typedef struct {
     unsigned pipe_window; /* in flight per pipeline connection */
     uint64_t pipeline_flows;
     uint64_t catchup_n;
-    int cold_reps;
+    int cold_reps;    /* 1..BENCH_MAX_COLD_REPS */
     uint64_t floor_n; /* requests per floor level */
     char wrap[3][256]; /* intake, dispatch, scoring run under
                           this command (valgrind ...), or "" */

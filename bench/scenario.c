@@ -1,6 +1,7 @@
 /*  scenario: dispatch catching up after being down, and cold starts. See
  *  bench.h.
  */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,9 +117,10 @@ static int s_cmp(const void *a, const void *b)
 int scenario_cold(bench_t *b)
 {
     const char *names[3] = {"intake", "dispatch", "scoring"};
-    int reps = b->cold_reps > 0 && b->cold_reps <= 32 ? b->cold_reps : 1;
+    int reps = b->cold_reps;
+    assert(reps >= 1 && reps <= BENCH_MAX_COLD_REPS);
     for (int i = 0; i < 3; i++) {
-        double ms[32];
+        double ms[BENCH_MAX_COLD_REPS];
         uint64_t rss_max = 0;
         for (int r = 0; r < reps; r++) {
             proc_stack_t st;
