@@ -32,7 +32,7 @@ typedef struct {
 
 typedef struct {
     void *zsock;
-    unsigned window, inflight;
+    unsigned window;
     s_slot_t *slots;
     uint32_t *free; /* stack of free slot indexes */
     unsigned nfree;
@@ -172,21 +172,6 @@ void load_kind_name(load_t *self, int kind, const char *name)
     snprintf(self->kind_names[kind], sizeof self->kind_names[kind], "%s", name);
 }
 
-const char *load_kind_label(const load_t *self, int kind)
-{
-    return self->kind_names[kind];
-}
-
-unsigned load_room(const load_t *self, int conn)
-{
-    return self->conns[conn].nfree;
-}
-
-uint64_t load_inflight(const load_t *self)
-{
-    return self->inflight;
-}
-
 pack_t *load_begin(load_t *self, int conn, const char *type, int kind,
                    uint64_t user)
 {
@@ -238,7 +223,6 @@ int load_send(load_t *self, int conn)
         self->failures++;
         return -1;
     }
-    c->inflight++;
     self->inflight++;
     return 0;
 }
@@ -326,7 +310,6 @@ static void s_reply(load_t *self, const load_hooks_t *hooks, void *ctx,
     }
     s_slot_t s = c->slots[slot];
     s_release(c, slot);
-    c->inflight--;
     self->inflight--;
     int is_ok = ok && ok->type == MSGPACK_OBJECT_BOOLEAN && ok->via.boolean;
     load_kind_t *k = &self->kinds[s.kind];
@@ -388,7 +371,6 @@ static void s_expire(load_t *self, uint64_t now)
                         self->kind_names[s->kind], LOAD_LOST_MS / 1000);
             self->lost++;
             s_release(c, k);
-            c->inflight--;
             self->inflight--;
         }
     }

@@ -81,7 +81,6 @@ void *load_zctx(load_t *self);
 
 /* Names KIND for reports ("request.submit"). */
 void load_kind_name(load_t *self, int kind, const char *name);
-const char *load_kind_label(const load_t *self, int kind);
 
 /* Starts a request of TYPE on CONN: writes {type, id, body: } and returns
  * the pack where the caller writes the body's value (one map). Returns
@@ -91,12 +90,6 @@ pack_t *load_begin(load_t *self, int conn, const char *type, int kind,
 
 /* Sends the request begun on CONN. Returns 0, or -1 (counted as failed). */
 int load_send(load_t *self, int conn);
-
-/* Free slots on CONN. */
-unsigned load_room(const load_t *self, int conn);
-
-/* Requests in flight on all connections. */
-uint64_t load_inflight(const load_t *self);
 
 /* Runs the loop with HOOKS until a tick says LOAD_STOP, or LOAD_DRAIN and
  * nothing is left in flight, or the stop flag is set. Returns 0, or -1
