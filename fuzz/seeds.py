@@ -152,10 +152,6 @@ EMOJI200 = "🏮" * 200                                  # 4 bytes each
 L = "🏮"                  # 4 bytes: a field at N characters takes 4N bytes
 
 
-def b64(c="a"):
-    return c * 64            # a str field at its 64 bytes
-
-
 # -- intake ------------------------------------------------------------------
 
 INTAKE = {
