@@ -152,6 +152,12 @@ int bench_submit(bench_t *b, const char *endpoint, unsigned conns,
                  unsigned inflight, uint64_t count, double duration_s,
                  int routed, int expect_ref, bench_point_t *out);
 
+/* Fills OUT from the replies of KIND that L gathered between T_FROM and
+ * T_TO (load_now_ns): the count, the rate over that window, and the
+ * latency percentiles (L's latencies of KIND are sorted in place). */
+void bench_point(load_t *l, int kind, uint64_t t_from, uint64_t t_to,
+                 bench_point_t *out);
+
 /* Sends N requests of TYPE to ENDPOINT, 32 in flight; BODY writes the
  * I-th body. Returns 0, or -1 when one failed. */
 int bench_batch(bench_t *b, const char *endpoint, const char *type, size_t n,

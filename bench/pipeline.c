@@ -391,16 +391,9 @@ static void s_results(p_pipe_t *s)
         secs > 0 ? (double)(s->closed_at_stop - s->closed_at_warm) / secs : 0;
     b->pipe_closed = s->closed;
     b->pipe_submitted = s->issued;
-    for (int k = 0; k < 4; k++) {
-        load_kind_t *kd = (load_kind_t *)load_kind(s->l, K_SUBMIT + k);
-        bench_point_t *pt = &b->pipe_kind[k];
-        load_sort(kd->lat_ns, kd->nlat);
-        pt->ok = kd->ok;
-        pt->p50 = load_percentile(kd->lat_ns, kd->nlat, 0.50);
-        pt->p99 = load_percentile(kd->lat_ns, kd->nlat, 0.99);
-        pt->p999 = load_percentile(kd->lat_ns, kd->nlat, 0.999);
-        pt->valid = kd->ok > 0;
-    }
+    for (int k = 0; k < 4; k++)
+        bench_point(s->l, K_SUBMIT + k, s->t_warm, s->t_stop,
+                    &b->pipe_kind[k]);
     /* Lag in the steady window: its last third against its first. */
     double from = (double)(s->t_warm - s->t0) / 1e9;
     double to = (double)(s->t_stop - s->t0) / 1e9;

@@ -54,9 +54,8 @@ void bench_usage_end(const proc_t *p, double cpu0, bench_usage_t *u)
     u->valid = 1;
 }
 
-/* Fills OUT from the latencies and counts of KIND gathered since T_FROM. */
-static void s_point(load_t *l, int kind, uint64_t t_from, uint64_t t_to,
-                    bench_point_t *out)
+void bench_point(load_t *l, int kind, uint64_t t_from, uint64_t t_to,
+                 bench_point_t *out)
 {
     load_kind_t *k = (load_kind_t *)load_kind(l, kind);
     load_sort(k->lat_ns, k->nlat);
@@ -159,7 +158,7 @@ int bench_submit(bench_t *b, const char *endpoint, unsigned conns,
         .fill = s_submit_fill, .reply = s_submit_reply, .tick = s_submit_tick};
     double cpu0 = bench_self_cpu_s();
     int rc = load_run(l, &hooks, &s, 5);
-    s_point(l, K_SUBMIT, s.t_warm, load_now_ns(), out);
+    bench_point(l, K_SUBMIT, s.t_warm, load_now_ns(), out);
     out->total = s.total_ok;
     out->gen_us =
         s.total_ok ? (bench_self_cpu_s() - cpu0) * 1e6 / (double)s.total_ok : 0;
