@@ -167,6 +167,14 @@ int bench_batch(bench_t *b, const char *endpoint, const char *type, size_t n,
  * at PATH to *OUT. Returns 0, or -1. */
 int bench_ask(client_t *c, const char *type, const char *path, uint64_t *out);
 
+/* Asks C for TYPE every STEP_MS until the integer at PATH reaches TARGET,
+ * for TIMEOUT_S at most, or until B's stop flag is set; *GOT is the last
+ * value read (0 when none was). Returns 0 once it reached TARGET, or -1
+ * (the timeout, the flag, a failed ask). */
+int bench_wait_stat(const bench_t *b, client_t *c, const char *type,
+                    const char *path, uint64_t target, unsigned step_ms,
+                    double timeout_s, uint64_t *got);
+
 /* Defines the community in intake and, when DISPATCH is running, its
  * staff and units there (after dispatch has heard of every node); when
  * SCORING is running, the members there. Returns 0 or -1. */

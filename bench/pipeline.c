@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zmq.h>
 
 #include "bench.h"
@@ -438,11 +437,9 @@ static int s_check(p_pipe_t *s)
     client_destroy(&c);
     /* intake follows dispatch back: give it a moment. */
     c = client_new(s->st->intake.api, 10000, err, sizeof err);
-    for (int i = 0; c && i < 500; i++) {
-        if (bench_ask(c, "stats", "requests.closed", &n) < 0 || n == s->closed)
-            break;
-        usleep(20000);
-    }
+    if (c)
+        bench_wait_stat(s->b, c, "stats", "requests.closed", s->closed, 20, 10,
+                        &n);
     if (n != s->closed) {
         fprintf(stderr,
                 "juli-bench: intake shows %" PRIu64

@@ -20,18 +20,10 @@ static uint64_t s_wait_caught_up(const bench_t *b, const proc_t *dispatch,
     char err[256];
     client_t *c = client_new(dispatch->api, 30000, err, sizeof err);
     uint64_t done = 0, applied = 0;
-    uint64_t deadline = load_now_ns() + (uint64_t)(timeout_s * 1e9);
-    useconds_t step = b->smoke ? 5000 : 20000;
-    while (c && !*b->stop && load_now_ns() < deadline) {
-        if (bench_ask(c, "stats", "intake_applied", &applied) < 0)
-            break;
-        if (applied >= target) {
-            done = load_now_ns();
-            break;
-        }
-        usleep(step);
-    }
-    if (!done)
+    if (c && bench_wait_stat(b, c, "stats", "intake_applied", target,
+                             b->smoke ? 5 : 20, timeout_s, &applied) == 0)
+        done = load_now_ns();
+    else
         fprintf(stderr,
                 "juli-bench: catch-up: dispatch applied %" PRIu64 " of %" PRIu64
                 " events in %.0f s\n",

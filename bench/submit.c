@@ -241,6 +241,22 @@ int bench_ask(client_t *c, const char *type, const char *path, uint64_t *out)
     return 0;
 }
 
+int bench_wait_stat(const bench_t *b, client_t *c, const char *type,
+                    const char *path, uint64_t target, unsigned step_ms,
+                    double timeout_s, uint64_t *got)
+{
+    uint64_t deadline = load_now_ns() + (uint64_t)(timeout_s * 1e9);
+    *got = 0;
+    while (!*b->stop && bench_ask(c, type, path, got) == 0) {
+        if (*got >= target)
+            return 0;
+        if (load_now_ns() >= deadline)
+            break;
+        usleep(step_ms * 1000);
+    }
+    return -1;
+}
+
 static void s_grid_body(pack_t *p, size_t i, void *arg)
 {
     mix_grid_body(p, &((const mix_node_t *)arg)[i]);
@@ -262,8 +278,8 @@ static void s_member_body(pack_t *p, size_t i, void *arg)
 }
 
 /* Waits until DOWN's stats APPLIED reaches UP's last_seq (10 s at most). */
-static int s_wait_applied(const proc_t *up, const proc_t *down,
-                          const char *applied)
+static int s_wait_applied(const bench_t *b, const proc_t *up,
+                          const proc_t *down, const char *applied)
 {
     char err[256];
     client_t *cu = client_new(up->api, 5000, err, sizeof err);
@@ -271,15 +287,7 @@ static int s_wait_applied(const proc_t *up, const proc_t *down,
     int rc = -1;
     uint64_t last = 0, got = 0;
     if (cu && cd && bench_ask(cu, "health", "last_seq", &last) == 0)
-        for (int i = 0; i < 1000; i++) {
-            if (bench_ask(cd, "stats", applied, &got) < 0)
-                break;
-            if (got >= last) {
-                rc = 0;
-                break;
-            }
-            usleep(10000);
-        }
+        rc = bench_wait_stat(b, cd, "stats", applied, last, 10, 10, &got);
     if (rc < 0)
         fprintf(stderr, "juli-bench: %s applied %llu of %s's %llu events\n",
                 down->name, (unsigned long long)got, up->name,
@@ -297,7 +305,8 @@ int bench_setup(bench_t *b, proc_stack_t *st, int dispatch, int scoring)
         0)
         return -1;
     if (dispatch &&
-        (s_wait_applied(&st->intake, &st->dispatch, "intake_applied") < 0 ||
+        (s_wait_applied(b, &st->intake, &st->dispatch, "intake_applied") <
+             0 ||
          bench_batch(b, st->dispatch.api, "staff.assign", mix_staff_count(),
                      s_staff_body, NULL) < 0 ||
          bench_batch(b, st->dispatch.api, "unit.register", mix_unit_count(),
