@@ -39,9 +39,11 @@ JULICTL_SRC := $(wildcard tools/julictl/*.c)
 TEST_LIB    := $(wildcard tests/lib/*.c)
 TEST_SRC    := $(wildcard tests/test_*.c)
 TESTS       := $(patsubst tests/%.c,$(SAN)/tests/%,$(TEST_SRC))
-# The load generator and its baseline (bench/); `make test` runs a smoke.
+# The load generator and its baseline (bench/), built into build/rel/bench;
+# `make test` runs a smoke.
 BENCH_SRC := $(filter-out bench/baseline.c,$(wildcard bench/*.c))
-BENCH_BIN := bench/juli-bench bench/juli-baseline
+BENCH     := $(REL)/bench/juli-bench
+BENCH_BIN := $(BENCH) $(REL)/bench/juli-baseline
 
 # Fuzz targets (fuzz/<name>.c); `make test` replays their inputs.
 FUZZ        := frame intake dispatch scoring
@@ -57,6 +59,7 @@ help:
 	@echo "make demo         a simulated month of the demo community, and its report"
 	@echo "make test         unit and end-to-end tests, fuzz replays, a bench smoke"
 	@echo "make bench        the benchmark against the durable group-commit baseline"
+	@echo "                  (report in build/bench.md; $(BENCH) --help)"
 	@echo "make fuzz         libFuzzer on every target for FUZZ_SECONDS (default 60)"
 	@echo "make install      binaries, units, /etc/juli/juli.ini (PREFIX, DESTDIR)"
 	@echo "make uninstall    what install put"
@@ -135,7 +138,7 @@ demo: all
 test: $(TESTS) $(FUZZ_REPLAY) $(addprefix $(SAN)/bin/,$(PROGRAMS)) \
       $(BENCH_BIN)
 	@JULI_BIN=$(SAN)/bin tests/run.sh $(TESTS) $(FUZZ_REPLAY) \
-	  "bench/juli-bench --smoke"
+	  "$(BENCH) --smoke"
 
 # -- install ----------------------------------------------------------------
 # Binaries in $(PREFIX)/bin; units in $(PREFIX)/lib/systemd/system, which
@@ -227,13 +230,14 @@ clean:
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 # -- benchmark ----------------------------------------------------------------
-# bench/juli-bench drives the real daemons as the other services would;
-# bench/juli-baseline is the minimal durable server it holds them against.
-# Both build like the daemons: release flags, the common objects in
-# build/rel. `make bench` runs every scenario and prints a Markdown report
-# (also kept in build/bench.md); BENCH_ARGS adds flags (see
-# bench/juli-bench --help). `make bench-smoke` is the few-second run against
-# the sanitized daemons that `make test` can include.
+# build/rel/bench/juli-bench drives the real daemons as the other services
+# would; build/rel/bench/juli-baseline, beside it, is the minimal durable
+# server it holds them against. Both build like the daemons: release flags,
+# the common objects in build/rel. `make bench` runs every scenario and
+# prints a Markdown report (also kept in build/bench.md); BENCH_ARGS adds
+# flags (see build/rel/bench/juli-bench --help). `make bench-smoke` is the
+# few-second run against the sanitized daemons that `make test` can
+# include.
 
 # juli-bench's floor scenario opens stores in intake's schema: intake's
 # objects, its main.c with main renamed (as the fuzz targets do).
@@ -245,20 +249,21 @@ $(REL)/bench/intake-main.o: services/intake/main.c Makefile
 	$(CC) $(CFLAGS_ALL) $(OPT) -Dmain=juli_intake_main -MMD -MP \
 	  -c $< -o $@
 
-bench/juli-bench: $(call objs,$(REL),$(BENCH_SRC) tests/lib/port.c \
+$(BENCH): $(call objs,$(REL),$(BENCH_SRC) tests/lib/port.c \
   $(COMMON_SRC)) $(INTAKE_OBJS) $(REL)/bench/intake-main.o
 	$(CC) -o $@ $^ $(LIBS_ALL)
 
-bench/juli-baseline: $(call objs,$(REL),bench/baseline.c $(COMMON_SRC))
+$(REL)/bench/juli-baseline: $(call objs,$(REL),bench/baseline.c \
+  $(COMMON_SRC))
 	$(CC) -o $@ $^ $(LIBS_ALL)
 
 .PHONY: bench bench-smoke
 bench: all $(BENCH_BIN)
-	@JULI_BENCH_VIA="make bench" bench/juli-bench --bin bin $(BENCH_ARGS) \
+	@JULI_BENCH_VIA="make bench" $(BENCH) --bin bin $(BENCH_ARGS) \
 	  > build/bench.md; rc=$$?; cat build/bench.md; exit $$rc
 
 bench-smoke: $(BENCH_BIN) $(addprefix $(SAN)/bin/juli-,$(DAEMONS))
-	@JULI_BIN=$(SAN)/bin bench/juli-bench --smoke > build/bench-smoke.md \
+	@JULI_BIN=$(SAN)/bin $(BENCH) --smoke > build/bench-smoke.md \
 	  && echo "ok   bench smoke (report in build/bench-smoke.md)"
 
 # -- fuzzing ------------------------------------------------------------------

@@ -428,7 +428,8 @@ static void s_find_baseline(bench_t *b)
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0) {
-        snprintf(b->baseline, sizeof b->baseline, "bench/juli-baseline");
+        snprintf(b->baseline, sizeof b->baseline,
+                 "build/rel/bench/juli-baseline");
         return;
     }
     self[n] = '\0';

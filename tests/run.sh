@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs each test program given, each in its own process with a time limit,
 # and ends with one summary line over all their cases: "N passed, N failed".
-# A program may come with arguments, as one word ("bench/juli-bench
-# --smoke"); one that prints no cmocka summary counts as one case, passed
-# when it exits 0. JULI_BIN (set by make) is where the end-to-end tests
+# A program may come with arguments, as one word
+# ("build/rel/bench/juli-bench --smoke"); one that prints no cmocka summary
+# counts as one case, passed when it exits 0. JULI_BIN (set by make) is where the end-to-end tests
 # find the daemons.
 set -u
 limit=${JULI_TEST_TIMEOUT:-120}
