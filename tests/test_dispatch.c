@@ -74,6 +74,22 @@ static void s_submit(h_stack_t *st, const char *id, const char *category,
     snprintf(out, 32, "%s", h_str(r, "ref"));
 }
 
+/* The path of field WANT of the first item of R's array LIST whose KEY is
+ * VALUE ("tasks[3].task") into PATH; returns 0, or -1 when none is. */
+static int s_item(const msgpack_object *r, const char *list, const char *key,
+                  const char *value, const char *want, char path[64])
+{
+    uint32_t n = h_get(r, list)->via.array.size;
+    for (uint32_t k = 0; k < n; k++) {
+        snprintf(path, 64, "%s[%u].%s", list, k, key);
+        if (strcmp(h_str(r, path), value) == 0) {
+            snprintf(path, 64, "%s[%u].%s", list, k, want);
+            return 0;
+        }
+    }
+    return -1;
+}
+
 /* Waits until dispatch has a task for REF; returns its id in TASK. */
 static void s_task_of(h_stack_t *st, const char *ref, char task[32])
 {
@@ -82,19 +98,22 @@ static void s_task_of(h_stack_t *st, const char *ref, char task[32])
             st->dispatch.client,
             "{\"type\":\"tasks.list\",\"body\":{\"limit\":1000}}");
         h_expect_ok(r);
-        const msgpack_object *tasks = h_get(r, "tasks");
-        for (uint32_t k = 0; k < tasks->via.array.size; k++) {
-            char path[64];
-            snprintf(path, sizeof path, "tasks[%u].ref", k);
-            if (strcmp(h_str(r, path), ref) == 0) {
-                snprintf(path, sizeof path, "tasks[%u].task", k);
-                snprintf(task, 32, "%s", h_str(r, path));
-                return;
-            }
+        char path[64];
+        if (s_item(r, "tasks", "ref", ref, "task", path) == 0) {
+            snprintf(task, 32, "%s", h_str(r, path));
+            return;
         }
         usleep(50000);
     }
     fail_msg("no task for %s", ref);
+}
+
+/* Submits a request (as s_submit) and waits for its task (as s_task_of). */
+static void s_submit_task(h_stack_t *st, const char *id, const char *category,
+                          const char *where, char ref[32], char task[32])
+{
+    s_submit(st, id, category, where, ref);
+    s_task_of(st, ref, task);
 }
 
 static const msgpack_object *s_task(h_stack_t *st, const char *task)
@@ -323,6 +342,31 @@ static void test_deadline_while_down(void **state)
     h_stack_cleanup(&st);
 }
 
+/* Registers unit ID (kind unit, offering property) named NAME, with
+ * CAPACITY. */
+static void s_unit(h_stack_t *st, const char *id, const char *name,
+                   int capacity)
+{
+    h_expect_ok(h_call(st->dispatch.client,
+                       "{\"type\":\"unit.register\",\"id\":\"u-%s\","
+                       "\"body\":{\"id\":\"%s\",\"name\":\"%s\","
+                       "\"kind\":\"unit\",\"categories\":[\"property\"],"
+                       "\"capacity\":%d,\"agreement\":true}}",
+                       id, id, name, capacity));
+}
+
+/* Unit ID's open tasks, as units.list reports them. */
+static int64_t s_open_tasks(h_stack_t *st, const char *id)
+{
+    const msgpack_object *r =
+        h_call(st->dispatch.client, "{\"type\":\"units.list\"}");
+    h_expect_ok(r);
+    char path[64];
+    if (s_item(r, "units", "id", id, "open_tasks", path) < 0)
+        fail_msg("no unit %s", id);
+    return h_int(r, path);
+}
+
 /* -- units: decline to the next, then to the community leader -------------- */
 
 static void test_decline_passes_on(void **state)
@@ -332,14 +376,8 @@ static void test_decline_passes_on(void **state)
     s_start(&st);
     s_staff(&st, "HCZ", "community_leader", "p-da");
     client_t *c = st.dispatch.client;
-    const char *units[] = {"U1", "U2"};
-    for (int i = 0; i < 2; i++)
-        h_expect_ok(h_call(c,
-                           "{\"type\":\"unit.register\",\"id\":\"u-%s\","
-                           "\"body\":{\"id\":\"%s\",\"name\":\"驻区单位%s\","
-                           "\"kind\":\"unit\",\"categories\":[\"property\"],"
-                           "\"capacity\":5,\"agreement\":true}}",
-                           units[i], units[i], units[i]));
+    s_unit(&st, "U1", "驻区单位U1", 5);
+    s_unit(&st, "U2", "驻区单位U2", 5);
     char ref[32], task[32];
     s_submit(&st, "dec-1", "property", "\"grid\":\"G2\"", ref);
     s_task_of(&st, ref, task);
@@ -442,6 +480,66 @@ static void test_reopen(void **state)
     assert_string_equal(out, "resolved closed");
     s_events(&st, task, "task.assigned", "assignee.id", out, sizeof out);
     assert_string_equal(out, "p-g2 p-g2 p-g2");
+    h_stack_cleanup(&st);
+}
+
+/* -- a unit's capacity across reopen and pending ---------------------------- */
+
+static void test_pending_frees_unit(void **state)
+{
+    (void)state;
+    h_stack_t st;
+    s_start(&st);
+    s_unit(&st, "U1", "驻区单位U1", 1);
+    /* U1, of capacity 1, resolves two requests in turn, then takes a third
+     * that holds its one place. */
+    char ref[4][32], task[4][32];
+    for (int i = 0; i < 3; i++) {
+        char id[24];
+        snprintf(id, sizeof id, "cap-%d", i);
+        s_submit_task(&st, id, "property", "\"grid\":\"G2\"", ref[i],
+                      task[i]);
+        assert_string_equal(h_str(s_task(&st, task[i]), "task.assignee.id"),
+                            "U1");
+        if (i < 2)
+            s_accept_resolve(&st, task[i], "U1", id);
+    }
+    assert_int_equal(s_open_tasks(&st, "U1"), 1);
+    /* Both resolved ones are found unsolved: U1 is full and nobody is on
+     * the chain, so they wait, held by nobody. */
+    client_t *c = st.dispatch.client;
+    for (int i = 0; i < 2; i++) {
+        const msgpack_object *r =
+            h_call(c, "{\"type\":\"followup.record\",\"id\":\"cap-f%d\","
+                      "\"body\":{\"task\":\"%s\",\"by\":\"s\","
+                      "\"satisfaction\":\"unsatisfied\"}}",
+                   i, task[i]);
+        h_expect_ok(r);
+        assert_string_equal(h_str(r, "status"), "pending");
+        r = s_task(&st, task[i]);
+        assert_string_equal(h_str(r, "task.status"), "pending");
+        assert_int_equal(h_get(r, "task.assignee")->type, MSGPACK_OBJECT_NIL);
+        assert_string_equal(h_str(r, "task.level"), "none");
+        assert_int_equal(h_get(r, "task.accept_by")->type,
+                         MSGPACK_OBJECT_NIL);
+    }
+    assert_int_equal(s_open_tasks(&st, "U1"), 1);
+    /* U2 joins and takes the first waiting task; U1 still holds the third,
+     * so the second keeps waiting. */
+    s_unit(&st, "U2", "驻区单位U2", 1);
+    assert_string_equal(h_str(s_task(&st, task[0]), "task.assignee.id"),
+                        "U2");
+    assert_string_equal(h_str(s_task(&st, task[1]), "task.status"),
+                        "pending");
+    assert_int_equal(s_open_tasks(&st, "U1"), 1);
+    assert_int_equal(s_open_tasks(&st, "U2"), 1);
+    /* Both are full: a new request waits too. */
+    s_submit_task(&st, "cap-3", "property", "\"grid\":\"G2\"", ref[3],
+                  task[3]);
+    assert_string_equal(h_str(s_task(&st, task[3]), "task.status"),
+                        "pending");
+    assert_int_equal(s_open_tasks(&st, "U1"), 1);
+    assert_int_equal(s_open_tasks(&st, "U2"), 1);
     h_stack_cleanup(&st);
 }
 
@@ -655,6 +753,7 @@ int main(void)
         cmocka_unit_test(test_deadline_while_down),
         cmocka_unit_test(test_decline_passes_on),
         cmocka_unit_test(test_reopen),
+        cmocka_unit_test(test_pending_frees_unit),
         cmocka_unit_test(test_rates),
         cmocka_unit_test(test_kill9_dispatch),
         cmocka_unit_test(test_sighup_reloads_rules),

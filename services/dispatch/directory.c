@@ -9,8 +9,9 @@
  *       replaces the person.
  *    2. A role sits on a node of the kind it belongs to (commander and
  *       community_leader on a community, and so on).
- *    3. units.open is the number of the unit's tasks not yet resolved,
- *       moved in the same transaction as the task (directory_unit_load).
+ *    3. units.open is the number of tasks assigned to the unit or accepted
+ *       by it, moved in the same transaction as the task
+ *       (directory_unit_load, called by task.c's s_slot_move only).
  */
 #include "dispatch.h"
 

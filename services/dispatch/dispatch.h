@@ -109,7 +109,7 @@ struct dispatch {
         *unit_get, *unit_cats_clear, *unit_cat_add, *unit_pick, *dept_pick,
         *unit_load, *staff_count, *unit_count;
     /* task.c */
-    sqlite3_stmt *task_insert, *task_next, *task_get, *task_by_ref, *task_assign,
+    sqlite3_stmt *task_write, *task_next, *task_get, *task_by_ref,
         *task_set_status, *task_accept, *task_resolve, *task_close,
         *task_cancel, *tried_add, *tried_clear, *pending, *task_list;
     /* deadline.c */
@@ -153,7 +153,7 @@ int directory_unit_load(dispatch_t *dp, const char *id, int delta);
 /* -- route.c --------------------------------------------------------------- */
 
 /* The first assignee of a task on its route. Returns 1 with *A, 0 when
- * nobody can take it (A->rank RANK_NONE), -1 on error. */
+ * nobody can take it (*A zeroed, A->rank RANK_NONE), -1 on error. */
 int route_first(dispatch_t *dp, const route_ctx_t *t, assignee_t *a);
 /* The next assignee after FROM: up the chain for staff, the next unit for
  * a unit when UNIT_NEXT (decline, timeout), else up from a unit to the

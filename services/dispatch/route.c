@@ -54,7 +54,6 @@ static int s_climb(dispatch_t *dp, const route_ctx_t *t, rank_t from,
 int route_first(dispatch_t *dp, const route_ctx_t *t, assignee_t *a)
 {
     int rc = 0;
-    a->rank = RANK_NONE;
     if (t->route == ROUTE_UNIT) {
         rc = directory_unit(dp, t->category, t->task, 0, NULL, a);
         if (rc == 0)
@@ -64,8 +63,10 @@ int route_first(dispatch_t *dp, const route_ctx_t *t, assignee_t *a)
     } else {
         rc = s_climb(dp, t, RANK_STAIRWELL_LEADER, a);
     }
-    if (rc == 0)
+    if (rc == 0) {
+        memset(a, 0, sizeof *a);
         a->rank = RANK_NONE;
+    }
     return rc;
 }
 

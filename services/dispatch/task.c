@@ -73,24 +73,32 @@ static const char *const s_satisfaction[] = {"satisfied", "basically",
 int task_prepare(dispatch_t *dp)
 {
     store_t *s = dp->store;
-    dp->task_insert = store_prepare(
+    /* Every assignment, pending included, writes the same columns: a new
+     * task is inserted as it stands after its first move, an existing one
+     * has them replaced (one statement, where an insert and an update
+     * would move every index twice). */
+    dp->task_write = store_prepare(
         s, "INSERT INTO tasks (task, ref, category, urgency, community,"
            " grid, compound, stairwell, status, rank, a_kind, a_id, a_name,"
            " a_role, a_node, assigned_at, accept_by, resolve_by, due,"
            " assign_fact, created, updated)"
-           " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+           " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+           " ON CONFLICT (task) DO UPDATE SET status = excluded.status,"
+           " rank = excluded.rank, a_kind = excluded.a_kind,"
+           " a_id = excluded.a_id, a_name = excluded.a_name,"
+           " a_role = excluded.a_role, a_node = excluded.a_node,"
+           " assigned_at = excluded.assigned_at,"
+           " accept_by = excluded.accept_by,"
+           " resolve_by = excluded.resolve_by, accepted_at = NULL,"
+           " due = excluded.due, stuck = 0,"
+           " assign_fact = excluded.assign_fact, satisfaction = NULL,"
+           " solved = NULL, updated = excluded.updated");
     dp->task_next = store_prepare(
         s, "SELECT coalesce(max(task), 0) + 1 FROM tasks");
     dp->task_get =
         store_prepare(s, "SELECT " TASK_COLS " FROM tasks WHERE task = ?");
     dp->task_by_ref =
         store_prepare(s, "SELECT task FROM tasks WHERE ref = ?");
-    dp->task_assign = store_prepare(
-        s, "UPDATE tasks SET status = ?2, rank = ?3, a_kind = ?4, a_id = ?5,"
-           " a_name = ?6, a_role = ?7, a_node = ?8, assigned_at = ?9,"
-           " accept_by = ?10, resolve_by = ?11, accepted_at = NULL,"
-           " due = ?12, stuck = 0, assign_fact = ?13, satisfaction = NULL,"
-           " solved = NULL, updated = ?9 WHERE task = ?1");
     dp->task_set_status = store_prepare(
         s, "UPDATE tasks SET status = ?2, due = ?3, stuck = ?4,"
            " updated = ?5 WHERE task = ?1");
@@ -110,9 +118,8 @@ int task_prepare(dispatch_t *dp)
     dp->tried_clear = store_prepare(s, "DELETE FROM tried WHERE task = ?");
     dp->pending = store_prepare(
         s, "SELECT task FROM tasks WHERE status = 'pending' ORDER BY task");
-    return dp->task_insert && dp->task_next && dp->task_get &&
-                   dp->task_by_ref &&
-                   dp->task_assign && dp->task_set_status &&
+    return dp->task_write && dp->task_next && dp->task_get &&
+                   dp->task_by_ref && dp->task_set_status &&
                    dp->task_accept && dp->task_resolve && dp->task_close &&
                    dp->tried_add && dp->tried_clear && dp->pending
                ? 0
@@ -239,17 +246,27 @@ static void s_bind_str(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_null(st, i);
 }
 
-/* Inserts new task T as it stands after s_assign, its first move: one
- * statement, where an insert and an update would move every index twice. */
-static int s_insert(dispatch_t *dp, const task_t *t, int64_t due,
-                    uint64_t now)
+static void s_bind_ms(sqlite3_stmt *st, int i, int64_t ms)
 {
-    sqlite3_stmt *st = dp->task_insert;
+    if (ms)
+        sqlite3_bind_int64(st, i, ms);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Writes task T as s_assign left it, DUE its next deadline (0: none):
+ * inserts a new task, and replaces an existing one's assignment. A pending
+ * task has no assignee and no deadlines; "" and 0 are written as NULL. */
+static int s_write(dispatch_t *dp, const task_t *t, int64_t due,
+                   uint64_t now)
+{
+    sqlite3_stmt *st = dp->task_write;
     const char *chain[] = {t->r.community, t->r.grid, t->r.compound,
                            t->r.stairwell};
     const char *who[] = {t->a.kind, t->a.id, t->a.name, t->a.role,
                          t->a.node};
-    int assigned = t->state == ST_ASSIGNED;
+    const int64_t times[] = {t->assigned_at, t->accept_by, t->resolve_by,
+                             due, t->assign_fact};
     sqlite3_bind_int64(st, 1, t->r.task);
     sqlite3_bind_text(st, 2, t->ref, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, t->r.category, -1, SQLITE_STATIC);
@@ -259,101 +276,78 @@ static int s_insert(dispatch_t *dp, const task_t *t, int64_t due,
     sqlite3_bind_text(st, 9, task_states[t->state], -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 10, t->a.rank);
     for (int i = 0; i < 5; i++)
-        s_bind_str(st, 11 + i, assigned ? who[i] : NULL);
-    const int64_t times[] = {t->assigned_at, t->accept_by, t->resolve_by,
-                             due, t->assign_fact};
+        s_bind_str(st, 11 + i, who[i]);
     for (int i = 0; i < 5; i++)
-        if (assigned)
-            sqlite3_bind_int64(st, 16 + i, times[i]);
-        else
-            sqlite3_bind_null(st, 16 + i);
+        s_bind_ms(st, 16 + i, times[i]);
     sqlite3_bind_int64(st, 21, t->created);
     sqlite3_bind_int64(st, 22, (sqlite3_int64)now);
     return store_step(dp->store, st);
 }
 
-/* Writes the assignment in T (just made) to its row. */
-static int s_update(dispatch_t *dp, const task_t *t, int64_t due,
-                    uint64_t now)
+/* Whether task T holds a place in its assignee's capacity: a unit's (or
+ * department's) units.open counts the tasks assigned to it or accepted by
+ * it, and nothing else. */
+static int s_holds_slot(const task_t *t)
 {
-    sqlite3_stmt *st = dp->task_assign;
-    const char *who[] = {t->a.kind, t->a.id, t->a.name, t->a.role,
-                         t->a.node};
-    sqlite3_bind_int64(st, 1, t->r.task);
-    sqlite3_bind_text(st, 2, "assigned", -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, t->a.rank);
-    for (int i = 0; i < 5; i++)
-        sqlite3_bind_text(st, 4 + i, who[i], -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 9, (sqlite3_int64)now);
-    sqlite3_bind_int64(st, 10, t->accept_by);
-    sqlite3_bind_int64(st, 11, t->resolve_by);
-    sqlite3_bind_int64(st, 12, due);
-    sqlite3_bind_int64(st, 13, t->assign_fact);
-    return store_step(dp->store, st);
+    return (t->state == ST_ASSIGNED || t->state == ST_ACCEPTED) &&
+           s_is_unit(&t->a);
 }
 
-/* Hands task T to A (or leaves it pending when A->rank is RANK_NONE), with
- * fresh deadlines from NOW, and logs task.assigned (or task.pending). A new
- * task (state ST_COUNT, not yet a row) is inserted as it ends up. */
+/* Moves the open count of the unit whose place task T holds, if it holds
+ * one, by DELTA: every move of a task calls it before (-1) and after (+1)
+ * it changes the task's state or assignee. */
+static int s_slot_move(dispatch_t *dp, const task_t *t, int delta)
+{
+    return s_holds_slot(t) ? directory_unit_load(dp, t->a.id, delta) : 0;
+}
+
+/* Hands task T to A (or leaves it pending, with nobody, when A->rank is
+ * RANK_NONE), with fresh deadlines from NOW, and logs task.assigned (or
+ * task.pending). A new task (state ST_COUNT, not yet a row) is inserted as
+ * it ends up. */
 static int s_assign(dispatch_t *dp, task_t *t, const assignee_t *a,
                     uint64_t now)
 {
-    int fresh = t->state == ST_COUNT;
-    if (s_is_unit(&t->a) && t->state != ST_RESOLVED &&
-        t->state != ST_CLOSED && directory_unit_load(dp, t->a.id, -1) < 0)
-        return -1;
     state_t to = a->rank == RANK_NONE ? ST_PENDING : ST_ASSIGNED;
-    if (t->state != to && s_count(dp, t, t->state, to) < 0)
+    if (s_slot_move(dp, t, -1) < 0 ||
+        (t->state != to && s_count(dp, t, t->state, to) < 0))
+        return -1;
+    t->state = to;
+    t->a = *a;
+    t->stuck = 0;
+    t->assigned_at = t->accept_by = t->resolve_by = t->accepted_at = 0;
+    t->assign_fact = 0;
+    int64_t due = 0;
+    if (to == ST_ASSIGNED) {
+        const config_category_t *c = config_category(
+            dp->config, t->r.category, strlen(t->r.category));
+        t->assigned_at = (int64_t)now;
+        t->accept_by = (int64_t)now + s_deadline(c ? c->accept_ms : 3600000,
+                                                 t->urgency);
+        t->resolve_by = (int64_t)now + s_deadline(c ? c->resolve_ms
+                                                    : 259200000,
+                                                  t->urgency);
+        due = t->accept_by < t->resolve_by ? t->accept_by : t->resolve_by;
+        t->assign_fact = rates_fact(dp, FACT_ASSIGN, t->r.task, now,
+                                    t->r.grid, s_is_unit(a) ? a->id : NULL,
+                                    t->r.category, 0, 0, -1);
+        if (t->assign_fact < 0)
+            return -1;
+    }
+    if (s_slot_move(dp, t, 1) < 0 || s_write(dp, t, due, now) < 0)
         return -1;
     if (to == ST_PENDING) {
-        t->state = ST_PENDING;
-        t->a = *a;
-        int rc;
-        if (fresh)
-            rc = s_insert(dp, t, 0, now);
-        else {
-            sqlite3_stmt *st = dp->task_set_status;
-            sqlite3_bind_int64(st, 1, t->r.task);
-            sqlite3_bind_text(st, 2, "pending", -1, SQLITE_STATIC);
-            sqlite3_bind_null(st, 3);
-            sqlite3_bind_int(st, 4, 0);
-            sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
-            rc = store_step(dp->store, st);
-        }
-        if (rc < 0)
-            return -1;
         pack_kstr(s_data(dp, t, 1), "reason",
                   "nobody on the request's chain or among the units can "
                   "take it yet");
         return s_event(dp, "task.pending", now);
     }
-    const config_category_t *c =
-        config_category(dp->config, t->r.category, strlen(t->r.category));
-    int64_t accept_by =
-        (int64_t)now + s_deadline(c ? c->accept_ms : 3600000, t->urgency);
-    int64_t resolve_by =
-        (int64_t)now + s_deadline(c ? c->resolve_ms : 259200000, t->urgency);
-    int64_t due = accept_by < resolve_by ? accept_by : resolve_by;
-    int64_t fact = rates_fact(dp, FACT_ASSIGN, t->r.task, now, t->r.grid,
-                              s_is_unit(a) ? a->id : NULL, t->r.category, 0,
-                              0, -1);
-    if (fact < 0 || (s_is_unit(a) && directory_unit_load(dp, a->id, 1) < 0))
-        return -1;
-    t->state = ST_ASSIGNED;
-    t->a = *a;
-    t->assigned_at = (int64_t)now;
-    t->accept_by = accept_by;
-    t->resolve_by = resolve_by;
-    t->assign_fact = fact;
-    t->stuck = 0;
-    if (fresh ? s_insert(dp, t, due, now) < 0 : s_update(dp, t, due, now) < 0)
-        return -1;
     pack_t *d = s_data(dp, t, 6);
     pack_str(d, "assignee");
     route_pack_assignee(d, &t->a);
     pack_kstr(d, "level", route_level(&t->a));
-    pack_kuint(d, "accept_by", (uint64_t)accept_by);
-    pack_kuint(d, "resolve_by", (uint64_t)resolve_by);
+    pack_kuint(d, "accept_by", (uint64_t)t->accept_by);
+    pack_kuint(d, "resolve_by", (uint64_t)t->resolve_by);
     pack_kstr(d, "category", t->r.category);
     pack_kstr(d, "grid", t->r.grid);
     deadline_note(dp, due);
@@ -492,8 +486,7 @@ int task_request_cancelled(dispatch_t *dp, const field_map_t *data,
     if (!s_may(t.state, MV_CANCEL))
         return 0; /* closed already: it stays closed */
     uint64_t now = clock_now_ms();
-    if (s_is_unit(&t.a) && t.state != ST_RESOLVED &&
-        directory_unit_load(dp, t.a.id, -1) < 0)
+    if (s_slot_move(dp, &t, -1) < 0)
         return -1;
     st = dp->task_set_status;
     sqlite3_bind_int64(st, 1, id);
@@ -570,10 +563,7 @@ int task_deadline_passed(dispatch_t *dp, int64_t id, uint64_t now)
     sqlite3_stmt *st = dp->task_set_status;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, task_states[t.state], -1, SQLITE_STATIC);
-    if (due)
-        sqlite3_bind_int64(st, 3, due);
-    else
-        sqlite3_bind_null(st, 3);
+    s_bind_ms(st, 3, due);
     sqlite3_bind_int(st, 4, t.stuck);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)now);
     return store_step(dp->store, st) < 0 ? -1 : 0;
@@ -780,7 +770,7 @@ api_status_t task_resolve(api_req_t *req, void *ctx)
     sqlite3_bind_text(s, 7, by.ptr, (int)by.len, SQLITE_STATIC);
     if (store_step(dp->store, s) < 0 ||
         s_count(dp, &t, ST_ACCEPTED, ST_RESOLVED) < 0 ||
-        (s_is_unit(&t.a) && directory_unit_load(dp, t.a.id, -1) < 0) ||
+        s_slot_move(dp, &t, -1) < 0 ||
         rates_fact(dp, FACT_RESOLVE, t.r.task, req->now, t.r.grid,
                    s_is_unit(&t.a) ? t.a.id : NULL, t.r.category,
                    (int64_t)req->now <= t.resolve_by, 0,
@@ -815,7 +805,6 @@ static int s_reopen(dispatch_t *dp, task_t *t, const char *by,
         store_step(dp->store, dp->tried_clear) < 0)
         return -1;
     assignee_t a;
-    t->a.rank = RANK_NONE; /* resolved or closed: no unit load to move */
     if (route_first(dp, &t->r, &a) < 0)
         return -1;
     return s_assign(dp, t, &a, now);
