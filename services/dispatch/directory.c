@@ -61,7 +61,7 @@ int directory_prepare(dispatch_t *dp)
            " AND u.kind IN ('unit', 'association')"
            " AND (u.capacity IS NULL OR u.open < u.capacity)"
            " AND NOT EXISTS (SELECT 1 FROM tried t"
-           "  WHERE t.task = ?2 AND t.unit = u.id)"
+           "  WHERE t.task = ?2 AND t.unit = u.id) AND u.id IS NOT ?3"
            " ORDER BY c.unit");
     dp->dept_pick = store_prepare(
         s, "SELECT u.id, u.name, u.kind, u.open FROM unit_categories c"
@@ -224,17 +224,20 @@ int directory_unit(dispatch_t *dp, const char *category, int64_t task,
 {
     sqlite3_stmt *st = department ? dp->dept_pick : dp->unit_pick;
     sqlite3_bind_text(st, 1, category, -1, SQLITE_STATIC);
-    if (!department)
+    if (!department) {
         sqlite3_bind_int64(st, 2, task);
+        if (skip)
+            sqlite3_bind_text(st, 3, skip, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 3);
+    }
     /* The fewest open tasks, the first id on a tie: candidates come in id
      * order, so only a strictly smaller load replaces the one in hand. */
     int found = 0, rc;
     int64_t least = 0;
     while ((rc = store_step(dp->store, st)) == 1) {
         int64_t open = sqlite3_column_int64(st, 3);
-        if ((found && open >= least) ||
-            (skip && strcmp((const char *)sqlite3_column_text(st, 0),
-                            skip) == 0))
+        if (found && open >= least)
             continue;
         found = 1;
         least = open;
