@@ -543,6 +543,36 @@ static void test_pending_frees_unit(void **state)
     h_stack_cleanup(&st);
 }
 
+/* -- many pending tasks --------------------------------------------------------- */
+
+#define WAITING 300
+
+/* Tasks nobody can take do not keep later ones waiting: staffing the
+ * second grid routes its task, behind many more of the first grid's. */
+static void test_pending_all_retried(void **state)
+{
+    (void)state;
+    h_stack_t st;
+    s_start(&st);
+    char ref[32], task[32];
+    for (int i = 0; i < WAITING; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "wait-%d", i);
+        s_submit(&st, id, "dispute", "\"grid\":\"G1\"", ref);
+    }
+    s_submit_task(&st, "wait-g2", "dispute", "\"grid\":\"G2\"", ref, task);
+    char want[32];
+    snprintf(want, sizeof want, "%d", WAITING + 1);
+    h_wait_str(&st.dispatch, "{\"type\":\"stats\"}", "tasks.pending", want);
+    s_staff(&st, "G2", "grid_leader", "p-g2");
+    const msgpack_object *r = s_task(&st, task);
+    assert_string_equal(h_str(r, "task.status"), "assigned");
+    assert_string_equal(h_str(r, "task.assignee.id"), "p-g2");
+    snprintf(want, sizeof want, "%d", WAITING);
+    h_wait_str(&st.dispatch, "{\"type\":\"stats\"}", "tasks.pending", want);
+    h_stack_cleanup(&st);
+}
+
 /* -- rates --------------------------------------------------------------------- */
 
 static void test_rates(void **state)
@@ -754,6 +784,7 @@ int main(void)
         cmocka_unit_test(test_decline_passes_on),
         cmocka_unit_test(test_reopen),
         cmocka_unit_test(test_pending_frees_unit),
+        cmocka_unit_test(test_pending_all_retried),
         cmocka_unit_test(test_rates),
         cmocka_unit_test(test_kill9_dispatch),
         cmocka_unit_test(test_sighup_reloads_rules),

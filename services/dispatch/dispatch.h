@@ -175,7 +175,8 @@ int task_request_accepted(dispatch_t *dp, const field_map_t *data,
                           uint64_t ts);
 int task_request_cancelled(dispatch_t *dp, const field_map_t *data,
                            uint64_t ts);
-/* Routes the pending tasks again (after staff or units changed). */
+/* Routes every pending task again, oldest first (after staff or units
+ * changed). Returns 0 or -1. */
 int task_retry_pending(dispatch_t *dp, uint64_t now);
 /* Escalates task T whose deadline passed (deadline.c). */
 int task_deadline_passed(dispatch_t *dp, int64_t task, uint64_t now);

@@ -117,7 +117,8 @@ int task_prepare(dispatch_t *dp)
         s, "INSERT OR IGNORE INTO tried (task, unit) VALUES (?, ?)");
     dp->tried_clear = store_prepare(s, "DELETE FROM tried WHERE task = ?");
     dp->pending = store_prepare(
-        s, "SELECT task FROM tasks WHERE status = 'pending' ORDER BY task");
+        s, "SELECT task FROM tasks WHERE status = 'pending' AND task > ?1"
+           " ORDER BY task LIMIT ?2");
     return dp->task_write && dp->task_next && dp->task_get &&
                    dp->task_by_ref && dp->task_set_status &&
                    dp->task_accept && dp->task_resolve && dp->task_close &&
@@ -503,26 +504,35 @@ int task_request_cancelled(dispatch_t *dp, const field_map_t *data,
 
 int task_retry_pending(dispatch_t *dp, uint64_t now)
 {
-    int64_t ids[256];
-    size_t n = 0;
-    int rc;
-    while (n < 256 && (rc = store_step(dp->store, dp->pending)) == 1)
-        ids[n++] = sqlite3_column_int64(dp->pending, 0);
-    if (n == 256)
-        store_reset(dp->pending);
-    else if (rc < 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        task_t t;
-        assignee_t a;
-        if (task_load(dp, ids[i], &t) != 1)
+    /* Every pending task, a page of ids at a time (routing one moves it out
+     * of the index a query in progress would be reading), oldest first. */
+    enum { PAGE = 256 };
+    int64_t ids[PAGE], after = 0;
+    size_t n;
+    do {
+        sqlite3_stmt *st = dp->pending;
+        sqlite3_bind_int64(st, 1, after);
+        sqlite3_bind_int(st, 2, PAGE);
+        int rc;
+        n = 0;
+        while ((rc = store_step(dp->store, st)) == 1)
+            ids[n++] = sqlite3_column_int64(st, 0);
+        if (rc < 0)
             return -1;
-        store_reset(dp->task_get);
-        if (route_first(dp, &t.r, &a) < 0)
-            return -1;
-        if (a.rank != RANK_NONE && s_assign(dp, &t, &a, now) < 0)
-            return -1;
-    }
+        for (size_t i = 0; i < n; i++) {
+            task_t t;
+            assignee_t a;
+            if (task_load(dp, ids[i], &t) != 1)
+                return -1;
+            store_reset(dp->task_get);
+            if (route_first(dp, &t.r, &a) < 0)
+                return -1;
+            if (a.rank != RANK_NONE && s_assign(dp, &t, &a, now) < 0)
+                return -1;
+        }
+        if (n)
+            after = ids[n - 1];
+    } while (n == PAGE);
     return 0;
 }
 
