@@ -95,7 +95,8 @@ api_status_t request_stats(api_req_t *req, void *ctx);
 
 /* Records dispatch's progress on the request REF: moves it to STATUS (NULL:
  * a timeline note only) unless it was cancelled. Returns 0 (also for an
- * unknown ref, skipped), -1 on a store error. */
+ * unknown ref, skipped, and for one that is not a ref, logged and
+ * skipped), -1 on a store error. */
 int request_progress(intake_t *in, field_str_t ref, const char *status,
                      const char *note, uint64_t ts);
 

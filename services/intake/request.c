@@ -15,6 +15,7 @@
  *  A ref is "R" and the row id in eight or more digits: refs never repeat.
  */
 #include "intake.h"
+#include "log.h"
 #include "page.h"
 
 #include <inttypes.h>
@@ -112,21 +113,30 @@ static void s_ref(char out[24], int64_t rid)
     snprintf(out, 24, "R%08" PRId64, rid);
 }
 
+/* Parses REF ("R" and 1 to 18 digits) into *RID. Returns 0, or -1 when it
+ * is not a ref (*RID untouched). */
+static int s_ref_parse(field_str_t ref, int64_t *rid)
+{
+    if (ref.len < 2 || ref.len > 19 || ref.ptr[0] != 'R')
+        return -1;
+    int64_t v = 0;
+    for (size_t i = 1; i < ref.len; i++) {
+        if (ref.ptr[i] < '0' || ref.ptr[i] > '9')
+            return -1;
+        v = v * 10 + (ref.ptr[i] - '0');
+    }
+    *rid = v;
+    return 0;
+}
+
 /* Reads the ref under "ref" into *RID. */
 static int s_ref_field(api_req_t *req, int64_t *rid)
 {
     field_str_t ref;
     if (field_str(&req->body, "ref", FIELD_REQUIRED, 24, &ref) < 0)
         return -1;
-    int64_t v = 0;
-    int ok = ref.len >= 2 && ref.len <= 19 && ref.ptr[0] == 'R';
-    for (size_t i = 1; ok && i < ref.len; i++) {
-        ok = ref.ptr[i] >= '0' && ref.ptr[i] <= '9';
-        v = v * 10 + (ref.ptr[i] - '0');
-    }
-    if (!ok)
+    if (s_ref_parse(ref, rid) < 0)
         return field_fail(&req->body, "ref", "not a request ref");
-    *rid = v;
     return 0;
 }
 
@@ -538,9 +548,12 @@ api_status_t request_cancel(api_req_t *req, void *ctx)
 int request_progress(intake_t *in, field_str_t ref, const char *status,
                      const char *note, uint64_t ts)
 {
-    int64_t rid = 0;
-    for (size_t i = 1; i < ref.len && i < 19; i++)
-        rid = rid * 10 + (ref.ptr[i] - '0');
+    int64_t rid;
+    if (s_ref_parse(ref, &rid) < 0) {
+        log_error("dispatch's progress skipped: not a request ref: %.*s",
+                  (int)ref.len, ref.ptr);
+        return 0;
+    }
     sqlite3_stmt *st = in->req_status_get;
     sqlite3_bind_int64(st, 1, rid);
     int rc = store_step(in->store, st);
