@@ -471,8 +471,10 @@ int task_request_cancelled(dispatch_t *dp, const field_map_t *data,
 {
     field_str_t ref;
     (void)ts;
-    if (field_str(data, "ref", FIELD_REQUIRED, 23, &ref) < 0)
+    if (field_str(data, "ref", FIELD_REQUIRED, 23, &ref) < 0) {
+        log_error("request.cancelled skipped: %s", data->err);
         return 0;
+    }
     sqlite3_stmt *st = dp->task_by_ref;
     sqlite3_bind_text(st, 1, ref.ptr, (int)ref.len, SQLITE_STATIC);
     int rc = store_step(dp->store, st);
