@@ -188,10 +188,9 @@ static int s_node(intake_t *in, const char *code, size_t len, int *kind,
     int rc = store_step(in->store, st);
     if (rc == 1) {
         *kind = sqlite3_column_int(st, 1);
-        const char *p = (const char *)sqlite3_column_text(st, 2);
-        snprintf(parent, 65, "%s", p ? p : "");
+        store_column_copy(st, 2, parent, 65);
         if (name)
-            snprintf(name, 256, "%s", sqlite3_column_text(st, 0));
+            store_column_copy(st, 0, name, 256);
         store_reset(st);
     }
     return rc;

@@ -445,18 +445,11 @@ api_status_t request_classify(api_req_t *req, void *ctx)
     if (rc == 0)
         return api_fail(req, API_NOT_FOUND, "body.ref: no such request");
     sqlite3_stmt *row = in->req_get;
-    char status[16], old_address[sizeof chain.address];
-    snprintf(status, sizeof status, "%s", sqlite3_column_text(row, 1));
-    snprintf(old_address, sizeof old_address, "%s",
-             sqlite3_column_text(row, 11) ? (const char *)
-                                                sqlite3_column_text(row, 11)
-                                          : "");
+    char status[16], old_address[sizeof chain.address], old_cat[32];
+    store_column_copy(row, 1, status, sizeof status);
+    store_column_copy(row, 11, old_address, sizeof old_address);
+    store_column_copy(row, 4, old_cat, sizeof old_cat);
     int triage = strcmp(status, "triage") == 0;
-    char old_cat[32];
-    snprintf(old_cat, sizeof old_cat, "%s",
-             sqlite3_column_text(row, 4) ? (const char *)
-                                               sqlite3_column_text(row, 4)
-                                         : "");
     if (!loc.obj) {
         char *cols[] = {chain.community, chain.grid, chain.compound,
                         chain.stairwell, chain.address};
@@ -517,8 +510,7 @@ api_status_t request_cancel(api_req_t *req, void *ctx)
     if (rc == 0)
         return api_fail(req, API_NOT_FOUND, "body.ref: no such request");
     char status[16];
-    snprintf(status, sizeof status, "%s",
-             (const char *)sqlite3_column_text(in->req_get, 1));
+    store_column_copy(in->req_get, 1, status, sizeof status);
     store_reset(in->req_get);
     if (strcmp(status, "resolved") == 0 || strcmp(status, "closed") == 0 ||
         strcmp(status, "cancelled") == 0)

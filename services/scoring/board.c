@@ -205,8 +205,7 @@ static int s_collect(scoring_t *sc, sqlite3_stmt *st, void *arg)
         rt->rows = p;
         rt->cap = cap;
     }
-    snprintf(rt->rows[rt->n].id, sizeof rt->rows[rt->n].id, "%s",
-             sqlite3_column_text(st, 0));
+    store_column_copy(st, 0, rt->rows[rt->n].id, sizeof rt->rows[rt->n].id);
     rt->rows[rt->n].points = sqlite3_column_double(st, 2);
     rt->n++;
     return 0;

@@ -177,8 +177,8 @@ int ledger_take_back(scoring_t *sc, const char *task, const char *by,
             store_reset(sc->task_net);
             break;
         }
-        snprintf(nets[n].member, sizeof nets[n].member, "%s",
-                 sqlite3_column_text(sc->task_net, 0));
+        store_column_copy(sc->task_net, 0, nets[n].member,
+                          sizeof nets[n].member);
         nets[n].net = sqlite3_column_int64(sc->task_net, 1);
         n++;
     }
