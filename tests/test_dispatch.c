@@ -543,6 +543,34 @@ static void test_pending_frees_unit(void **state)
     h_stack_cleanup(&st);
 }
 
+/* -- long names ------------------------------------------------------------------ */
+
+/* A unit's name of 100 Chinese characters (300 bytes) reaches task.get and
+ * intake's followers whole: cut inside a character, it made dispatch's
+ * event log unreadable. */
+static void test_long_unit_name(void **state)
+{
+    (void)state;
+    h_stack_t st;
+    s_start(&st);
+    static const char *const words[] = {"火", "车", "站", "社", "区"};
+    char name[512] = "";
+    for (int i = 0; i < 100; i++)
+        strcat(name, words[i % 5]);
+    assert_int_equal(strlen(name), 300);
+    s_unit(&st, "U9", name, 5);
+    char ref[32], task[32];
+    s_submit_task(&st, "long-1", "property", "\"grid\":\"G2\"", ref, task);
+    const msgpack_object *r = s_task(&st, task);
+    assert_string_equal(h_str(r, "task.assignee.id"), "U9");
+    assert_string_equal(h_str(r, "task.assignee.name"), name);
+    s_wait_request(&st, ref, "assigned");
+    r = h_call(st.intake.client, REQ_STATUS, ref);
+    h_expect_ok(r);
+    assert_non_null(strstr(h_str(r, "request.timeline[2].note"), name));
+    h_stack_cleanup(&st);
+}
+
 /* -- many pending tasks --------------------------------------------------------- */
 
 #define WAITING 300
@@ -785,6 +813,7 @@ int main(void)
         cmocka_unit_test(test_reopen),
         cmocka_unit_test(test_pending_frees_unit),
         cmocka_unit_test(test_pending_all_retried),
+        cmocka_unit_test(test_long_unit_name),
         cmocka_unit_test(test_rates),
         cmocka_unit_test(test_kill9_dispatch),
         cmocka_unit_test(test_sighup_reloads_rules),

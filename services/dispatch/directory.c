@@ -146,7 +146,8 @@ api_status_t directory_staff_assign(api_req_t *req, void *ctx)
         field_enum(&req->body, "role", FIELD_REQUIRED, s_roles, &role) < 0 ||
         field_map(&req->body, "person", FIELD_REQUIRED, &person) < 0 ||
         field_str(&person, "id", FIELD_REQUIRED, 64, &id) < 0 ||
-        field_text(&person, "name", FIELD_REQUIRED, 64, &name) < 0)
+        field_text(&person, "name", FIELD_REQUIRED, STAFF_NAME_CHARS,
+                   &name) < 0)
         return API_INVALID;
     sqlite3_stmt *st = dp->node_get;
     s_text(st, 1, node);
@@ -267,7 +268,8 @@ api_status_t directory_unit_register(api_req_t *req, void *ctx)
     const msgpack_object *cats;
     size_t ncats;
     if (field_str(&req->body, "id", FIELD_REQUIRED, 64, &id) < 0 ||
-        field_text(&req->body, "name", FIELD_REQUIRED, 128, &name) < 0 ||
+        field_text(&req->body, "name", FIELD_REQUIRED, UNIT_NAME_CHARS,
+                   &name) < 0 ||
         field_enum(&req->body, "kind", FIELD_REQUIRED, s_unit_kinds,
                    &kind) < 0 ||
         field_array(&req->body, "categories", FIELD_REQUIRED, 64, &cats,

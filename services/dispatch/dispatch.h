@@ -41,12 +41,17 @@ typedef enum {
     RANK_NONE, /* nobody could be found: the task is pending */
 } rank_t;
 
+/* The longest names, in characters of UTF-8 (up to 4 bytes each): a
+ * unit's (unit.register) and a staff member's (staff.assign). */
+#define UNIT_NAME_CHARS 128
+#define STAFF_NAME_CHARS 64
+
 /* Who holds a task. Strings are NUL-terminated, "" when not applicable. */
 typedef struct {
     rank_t rank;
     char kind[16]; /* staff, unit, association, department */
     char id[65];   /* person id for staff, unit id otherwise */
-    char name[129];
+    char name[UNIT_NAME_CHARS * 4 + 1]; /* UTF-8, never cut */
     char role[24]; /* staff only */
     char node[65]; /* staff only */
 } assignee_t;
