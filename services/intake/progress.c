@@ -26,7 +26,7 @@ static void s_who(const field_map_t *data, const char *key, char *out,
         snprintf(out, size, "?");
         return;
     }
-    field_str(&a, "name", FIELD_OPTIONAL, 256, &name);
+    field_str(&a, "name", FIELD_OPTIONAL, 512, &name); /* 128 characters */
     field_str(&a, "role", FIELD_OPTIONAL, 64, &role);
     field_str(&a, "kind", FIELD_OPTIONAL, 64, &kind);
     field_str_t what = role.ptr ? role : kind;
@@ -44,7 +44,9 @@ int progress_apply(void *ctx, const follow_event_t *e)
         return 0; /* staff, units: not about a request */
     /* A reason of 500 characters: up to 2,000 bytes. */
     field_str(&e->data, "reason", FIELD_OPTIONAL, 2000, &reason);
-    char note[2200], who[600]; /* a reason of 500 characters */
+    /* A reason of 500 characters (2,000 bytes), an assignee's name of 128
+     * (512) and its role: a note holds both, uncut. */
+    char note[2700], who[600];
     const char *status = NULL;
     if (field_str_eq(e->type, "task.assigned")) {
         s_who(&e->data, "assignee", who, sizeof who);
