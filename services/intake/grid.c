@@ -181,7 +181,7 @@ int grid_prepare(intake_t *in)
  * community) and, when NAME is not NULL, its name; 0 when unknown, -1 on
  * a store error. */
 static int s_node(intake_t *in, const char *code, size_t len, int *kind,
-                  char parent[65], char name[256])
+                  char parent[65], char name[GRID_NAME_CHARS * 4 + 1])
 {
     sqlite3_stmt *st = in->node_get;
     sqlite3_bind_text(st, 1, code, (int)len, SQLITE_STATIC);
@@ -190,7 +190,7 @@ static int s_node(intake_t *in, const char *code, size_t len, int *kind,
         *kind = sqlite3_column_int(st, 1);
         store_column_copy(st, 2, parent, 65);
         if (name)
-            store_column_copy(st, 0, name, 256);
+            store_column_copy(st, 0, name, GRID_NAME_CHARS * 4 + 1);
         store_reset(st);
     }
     return rc;
@@ -231,7 +231,8 @@ api_status_t grid_define(api_req_t *req, void *ctx)
     field_str_t code, name, parent = {0};
     int kind;
     if (field_str(&req->body, "code", FIELD_REQUIRED, 64, &code) < 0 ||
-        field_text(&req->body, "name", FIELD_REQUIRED, 64, &name) < 0 ||
+        field_text(&req->body, "name", FIELD_REQUIRED, GRID_NAME_CHARS,
+                   &name) < 0 ||
         field_enum(&req->body, "kind", FIELD_REQUIRED, grid_kind_names,
                    &kind) < 0 ||
         field_str(&req->body, "parent", FIELD_OPTIONAL, 64, &parent) < 0)
@@ -259,7 +260,7 @@ api_status_t grid_define(api_req_t *req, void *ctx)
                             grid_kind_names[kind],
                             grid_kind_names[kind - 1]);
     }
-    char old_parent[65], old_name[256];
+    char old_parent[65], old_name[GRID_NAME_CHARS * 4 + 1];
     int old_kind, rc = s_node(in, code.ptr, code.len, &old_kind, old_parent,
                               old_name);
     if (rc < 0)

@@ -33,6 +33,7 @@ typedef enum {
 extern const char *const grid_kind_names[]; /* NULL-terminated */
 
 #define GRID_ADDRESS_CHARS 256
+#define GRID_NAME_CHARS 64 /* a node's name */
 
 /* A resolved location: the chain from the community down to the most
  * precise node known, codes NUL-terminated ("" when unknown). */
