@@ -46,8 +46,6 @@ int directory_prepare(dispatch_t *dp)
            " VALUES (?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET"
            " name = excluded.name, kind = excluded.kind,"
            " capacity = excluded.capacity, agreement = excluded.agreement");
-    dp->unit_get =
-        store_prepare(s, "SELECT name, kind FROM units WHERE id = ?");
     dp->unit_cats_clear =
         store_prepare(s, "DELETE FROM unit_categories WHERE unit = ?");
     dp->unit_cat_add = store_prepare(
@@ -80,7 +78,7 @@ int directory_prepare(dispatch_t *dp)
            " WHERE ?1 IS NULL OR EXISTS (SELECT 1 FROM unit_categories c"
            "  WHERE c.unit = u.id AND c.category = ?1) ORDER BY u.id");
     return dp->node_put && dp->node_get && dp->staff_put && dp->staff_get &&
-                   dp->unit_put && dp->unit_get && dp->unit_cats_clear &&
+                   dp->unit_put && dp->unit_cats_clear &&
                    dp->unit_cat_add && dp->unit_pick && dp->dept_pick &&
                    dp->unit_load && dp->staff_count && dp->unit_count
                ? 0

@@ -111,12 +111,12 @@ struct dispatch {
     metric_t *breaches;     /* deadlines passed at the top of the chain */
     /* directory.c */
     sqlite3_stmt *node_put, *node_get, *staff_put, *staff_get, *unit_put,
-        *unit_get, *unit_cats_clear, *unit_cat_add, *unit_pick, *dept_pick,
-        *unit_load, *staff_count, *unit_count;
+        *unit_cats_clear, *unit_cat_add, *unit_pick, *dept_pick, *unit_load,
+        *staff_count, *unit_count;
     /* task.c */
     sqlite3_stmt *task_write, *task_next, *task_get, *task_by_ref,
         *task_set_status, *task_accept, *task_resolve, *task_close,
-        *task_cancel, *tried_add, *tried_clear, *pending, *task_list;
+        *tried_add, *tried_clear, *pending, *task_list;
     /* deadline.c */
     sqlite3_stmt *due_next, *due_now;
     /* rates.c */

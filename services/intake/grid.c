@@ -166,7 +166,7 @@ int grid_prepare(intake_t *in)
         return -1;
     int rc = 0;
     sqlite3_stmt *st = in->node_all;
-    while (in->grid && (rc = store_step(in->store, st)) == 1) {
+    while ((rc = store_step(in->store, st)) == 1) {
         const char *p = (const char *)sqlite3_column_text(st, 2);
         s_cache_put(in->grid, (const char *)sqlite3_column_text(st, 0),
                     (size_t)sqlite3_column_bytes(st, 0),
