@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
+
 static const char *const s_roles[] = {
     "stairwell_leader", "assistant", "grid_police", "grid_leader",
     "community_leader", "commander", "director", NULL};
@@ -100,8 +102,10 @@ int directory_node_defined(dispatch_t *dp, const field_map_t *data)
     if (field_str(data, "code", FIELD_REQUIRED, 64, &code) < 0 ||
         field_str(data, "name", FIELD_REQUIRED, 256, &name) < 0 ||
         field_str(data, "kind", FIELD_REQUIRED, 16, &kind) < 0 ||
-        field_str(data, "parent", FIELD_OPTIONAL, 64, &parent) < 0)
-        return 1; /* unusable: skipped */
+        field_str(data, "parent", FIELD_OPTIONAL, 64, &parent) < 0) {
+        log_error("grid.defined skipped: %s", data->err);
+        return 0;
+    }
     sqlite3_stmt *st = dp->node_put;
     s_text(st, 1, code);
     s_text(st, 2, name);

@@ -137,7 +137,8 @@ int dispatch_apply(void *ctx, const follow_event_t *e);
 /* -- directory.c ----------------------------------------------------------- */
 
 int directory_prepare(dispatch_t *dp);
-/* Applies intake's grid.defined. Returns 0 or -1. */
+/* Applies intake's grid.defined. Returns 0 (also when the event is
+ * unusable: logged and skipped), -1 on a store error. */
 int directory_node_defined(dispatch_t *dp, const field_map_t *data);
 api_status_t directory_staff_assign(api_req_t *req, void *ctx);
 api_status_t directory_unit_register(api_req_t *req, void *ctx);
