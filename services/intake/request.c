@@ -255,15 +255,11 @@ static int s_event(intake_t *in, api_req_t *req, int64_t rid,
 }
 
 /* A string value as the row would hold it: nil when absent or empty (the
- * binders store NULL for both). */
-static void s_kopt(pack_t *p, const char *key, const char *s, size_t len)
-{
-    pack_kstrn(p, key, s && len ? s : NULL, len);
-}
-
+ * binders store NULL for both). A field's value is never empty: fields go
+ * through pack_kfield. */
 static void s_kcopt(pack_t *p, const char *key, const char *s)
 {
-    s_kopt(p, key, s, s ? strlen(s) : 0);
+    pack_kstr(p, key, s && *s ? s : NULL);
 }
 
 /* -- request.submit -------------------------------------------------------- */
@@ -381,7 +377,7 @@ api_status_t request_submit(api_req_t *req, void *ctx)
     pack_map(d, 15);
     pack_kstr(d, "ref", ref);
     pack_kstr(d, "status", status);
-    s_kopt(d, "text", s.text.ptr, s.text.len);
+    pack_kfield(d, "text", s.text);
     pack_kstr(d, "channel", s_channels[s.channel]);
     s_kcopt(d, "category", cat ? cat->code : NULL);
     pack_kbool(d, "category_suggested", word != NULL);
@@ -398,9 +394,9 @@ api_status_t request_submit(api_req_t *req, void *ctx)
     s_kcopt(d, "address", chain.address);
     pack_str(d, "reporter");
     pack_map(d, 3);
-    s_kopt(d, "id", s.id.ptr, s.id.len);
-    s_kopt(d, "name", s.name.ptr, s.name.len);
-    s_kopt(d, "phone", s.phone.ptr, s.phone.len);
+    pack_kfield(d, "id", s.id);
+    pack_kfield(d, "name", s.name);
+    pack_kfield(d, "phone", s.phone);
     pack_kuint(d, "created", req->now);
     pack_kuint(d, "updated", req->now);
     if (api_event(req,
