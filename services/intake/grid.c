@@ -17,13 +17,14 @@
  *  in the open turn, or since an allocation failed): a code the cache does
  *  not know is looked up in the store, which sees the open transaction,
  *  so resolving gives what the SQL alone gave. Nothing is added inside a
- *  turn, since its savepoint or its commit may still roll back:
- *  grid_define notes the codes it inserts, and after the turn commits
- *  (api_on_commit) s_on_commit reads each back from the store and caches
- *  the ones that are there. A failed commit drops the hook; its codes are
- *  checked again (and found absent) after the next commit. Nodes are never
- *  deleted and never change kind or parent, and names are not cached, so
- *  a cached node never goes stale.
+ *  turn, since the turn's transaction may still roll back (a failed commit,
+ *  or a later request of the turn failing after it wrote): grid_define
+ *  notes the codes it inserts, and after the turn commits (api_on_commit)
+ *  s_on_commit reads each back from the store and caches the ones that are
+ *  there. A failed commit drops the hook; its codes are checked again (and
+ *  found absent) after the next commit. Nodes are never deleted and never
+ *  change kind or parent, and names are not cached, so a cached node never
+ *  goes stale.
  */
 #include "intake.h"
 

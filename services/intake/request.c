@@ -11,7 +11,8 @@
  *
  *  The statuses after accepted follow dispatch's events. Every change
  *  writes a timeline row and moves the status counters (store_count_add),
- *  in the same savepoint as its event, so stats never scan the requests.
+ *  in the same transaction as its event, so stats never scan the requests.
+ *  A handler checks all it needs before its first write.
  *  A ref is "R" and the row id in eight or more digits: refs never repeat.
  */
 #include "intake.h"
