@@ -350,6 +350,17 @@ static void test_submit_validation(void **state)
     r = h_call(c, "{\"type\":\"request.get\",\"body\":{\"ref\":\"%s\"}}",
                ref);
     assert_string_equal(h_str(r, "request.location.address"), addr);
+    const msgpack_object *tl = h_get(r, "request.timeline");
+    assert_non_null(tl);
+    assert_int_equal(tl->type, MSGPACK_OBJECT_ARRAY);
+    assert_true(tl->via.array.size >= 2);
+    char path[64], note[32 + 500 * 3];
+    snprintf(path, sizeof path, "request.timeline[%u]",
+             tl->via.array.size - 1);
+    const msgpack_object *last = h_get(r, path);
+    assert_string_equal(h_str(last, "status"), "cancelled");
+    snprintf(note, sizeof note, "cancelled: %s", why);
+    assert_string_equal(h_str(last, "note"), note);
     free(addr);
     free(why);
 }
