@@ -159,6 +159,12 @@ static void s_assert_same(const config_t *a, const config_t *b)
     }
     assert_memory_equal(&a->points, &b->points, sizeof a->points);
     assert_memory_equal(&a->stars, &b->stars, sizeof a->stars);
+    assert_int_equal(a->curve, b->curve);
+    assert_string_equal(a->keys, b->keys);
+    assert_string_equal(a->client_key, b->client_key);
+    assert_string_equal(a->clock_start, b->clock_start);
+    assert_true(a->clock_speed == b->clock_speed);
+    assert_int_equal(a->clock_epoch, b->clock_epoch);
 }
 
 /* The shipped file, found from this source file's place in the tree. */
