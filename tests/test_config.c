@@ -90,10 +90,11 @@ static void s_load_ok(fx_t *fx, const char *text)
 }
 
 /* Asserts TEXT is refused with "PATH:LINE: [SECTION] KEY: ..." and that the
- * reason contains REASON. */
+ * reason contains REASON (not empty: every text contains that). */
 static void s_refused(fx_t *fx, const char *text, int line,
                       const char *where, const char *reason)
 {
+    assert_true(reason[0] != '\0');
     assert_int_equal(s_load(fx, text), -1);
     char head[256];
     snprintf(head, sizeof head, "%s:%d: %s: ", fx->path, line, where);
@@ -458,11 +459,14 @@ static void test_points_difficulty_needs_three(void **state)
 {
     fx_t *fx = *state;
     static const refusal_t cases[] = {
-        {"[points]\ndifficulty = 5, 10\n", 2, "[points] difficulty", ""},
+        {"[points]\ndifficulty = 5, 10\n", 2, "[points] difficulty",
+         "not a number, or not the right count"},
         {"[points]\ndifficulty = 5, 10, 20, 40\n", 2, "[points] difficulty",
-         ""},
-        {"[points]\ndifficulty = 5, ten, 20\n", 2, "[points] difficulty", ""},
-        {"[points]\nper_hour = 10x\n", 2, "[points] per_hour", ""},
+         "not a number, or not the right count"},
+        {"[points]\ndifficulty = 5, ten, 20\n", 2, "[points] difficulty",
+         "not a number, or not the right count"},
+        {"[points]\nper_hour = 10x\n", 2, "[points] per_hour",
+         "not a number, or not the right count"},
     };
     s_refused_all(fx, cases, sizeof cases / sizeof cases[0]);
 }
@@ -553,9 +557,11 @@ static void test_bad_values_refused(void **state)
         {"[intake]\nsynchronous = off\n", 2, "[intake] synchronous",
          "full or normal"},
         {"[scoring]\nlog_level = verbose\n", 2, "[scoring] log_level", "debug"},
-        {"[intake]\ndb =\n", 2, "[intake] db", ""},
-        {"[limits]\nframe = 0\n", 2, "[limits] frame", ""},
-        {"[limits]\ndepth = 2.5\n", 2, "[limits] depth", ""},
+        {"[intake]\ndb =\n", 2, "[intake] db", "too long or empty"},
+        {"[limits]\nframe = 0\n", 2, "[limits] frame",
+         "not a positive whole number"},
+        {"[limits]\ndepth = 2.5\n", 2, "[limits] depth",
+         "not a positive whole number"},
     };
     s_refused_all(fx, cases, sizeof cases / sizeof cases[0]);
 }
