@@ -562,6 +562,25 @@ static void test_bad_values_refused(void **state)
          "not a positive whole number"},
         {"[limits]\ndepth = 2.5\n", 2, "[limits] depth",
          "not a positive whole number"},
+        {"[clock]\nstart = 2024-1-1\nepoch = 1700000000000\n", 2,
+         "[clock] start", "a date, YYYY-MM-DD"},
+        {"[clock]\nspeed = 0.5\n", 2, "[clock] speed",
+         "a number from 1 to 10000000"},
+        {"[clock]\nspeed = fast\n", 2, "[clock] speed",
+         "a number from 1 to 10000000"},
+        {"[clock]\nspeed = 20000000\n", 2, "[clock] speed",
+         "a number from 1 to 10000000"},
+        {"[clock]\nepoch = 1700000000\n", 2, "[clock] epoch",
+         "real Unix milliseconds"},
+        {"[clock]\nepoch = 1700000000000.5\n", 2, "[clock] epoch",
+         "real Unix milliseconds"},
+        {"[clock]\ntick = 1\n", 2, "[clock] tick", "unknown key"},
+        {"[security]\ncurve = yes\n", 2, "[security] curve",
+         "must be on or off"},
+        {"[security]\nkeys =\n", 2, "[security] keys", "empty or too long"},
+        {"[security]\nclient_key =\n", 2, "[security] client_key",
+         "empty or too long"},
+        {"[security]\nkey = x\n", 2, "[security] key", "unknown key"},
     };
     s_refused_all(fx, cases, sizeof cases / sizeof cases[0]);
 }
@@ -720,6 +739,36 @@ static void test_limits(void **state)
     assert_int_equal(fx->cfg->limits.max_map, 1000);
 }
 
+static void test_clock_and_security(void **state)
+{
+    fx_t *fx = *state;
+    s_load_ok(fx, "[clock]\nstart = 2024-03-01\nspeed = 2880\n"
+                  "epoch = 1700000000000\n"
+                  "[security]\ncurve = on\nkeys = /etc/juli/keys\n");
+    const config_t *c = fx->cfg;
+    assert_string_equal(c->clock_start, "2024-03-01");
+    assert_true(c->clock_speed == 2880);
+    assert_int_equal(c->clock_epoch, 1700000000000);
+    assert_int_equal(c->curve, 1);
+    assert_string_equal(c->keys, "/etc/juli/keys");
+    /* Without client_key, the admin key of the keys directory. */
+    assert_string_equal(c->client_key, "/etc/juli/keys/admin.key");
+    s_load_ok(fx, "[security]\ncurve = off\nclient_key = /k/staff.key\n");
+    assert_int_equal(fx->cfg->curve, 0);
+    assert_string_equal(fx->cfg->client_key, "/k/staff.key");
+    /* A start needs the epoch every process counts from. */
+    config_t *fresh = config_new();
+    assert_non_null(fresh);
+    s_write(fx, "[clock]\nstart = 2024-03-01\n");
+    int rc = config_load(fresh, fx->path, fx->err, sizeof fx->err);
+    config_destroy(&fresh);
+    assert_int_equal(rc, -1);
+    char want[300];
+    snprintf(want, sizeof want, "%s: [clock] start needs epoch", fx->path);
+    if (strncmp(fx->err, want, strlen(want)) != 0)
+        fail_msg("error \"%s\" does not start with \"%s\"", fx->err, want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -751,6 +800,7 @@ int main(void)
         T(test_keywords_at_most_32),
         T(test_long_keywords_line),
         T(test_limits),
+        T(test_clock_and_security),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
