@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,16 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#define H_RUN_TIMEOUT_MS 10000 /* h_run's bound on a child */
+
+/* CLOCK_MONOTONIC in milliseconds. */
+static int64_t s_now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
 
 static const char *s_bin_dir(void)
 {
@@ -220,6 +231,41 @@ void h_wait_str(h_daemon_t *d, const char *request, const char *path,
              got);
 }
 
+/* Reads what FD carries into OUT (LEN bytes, NUL-terminated; the rest is
+ * read and dropped) until its writers close it or DEADLINE (CLOCK_MONOTONIC
+ * ms) passes. Returns 0, or -1 at the deadline. */
+static int s_read_until(int fd, char *out, size_t len, int64_t deadline)
+{
+    size_t got = 0;
+    for (;;) {
+        int64_t left = deadline - s_now_ms();
+        if (left <= 0)
+            break;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int rc = poll(&p, 1, (int)left);
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (rc < 0)
+            fail_msg("poll: %s", strerror(errno));
+        if (rc == 0)
+            break;
+        char scratch[512];
+        char *to = got < len - 1 ? out + got : scratch;
+        size_t room = got < len - 1 ? len - 1 - got : sizeof scratch;
+        ssize_t n = read(fd, to, room);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            out[got] = '\0';
+            return 0;
+        }
+        if (to != scratch)
+            got += (size_t)n;
+    }
+    out[got] = '\0';
+    return -1;
+}
+
 int h_run(const char *name, const char *const *argv, char *err,
           size_t errlen)
 {
@@ -229,10 +275,13 @@ int h_run(const char *name, const char *const *argv, char *err,
     if (pipe(fds) < 0)
         fail_msg("pipe: %s", strerror(errno));
     pid_t pid = fork();
+    if (pid < 0)
+        fail_msg("fork: %s", strerror(errno));
     if (pid == 0) {
         const char *args[32] = {bin};
         for (int i = 0; argv[i] && i < 30; i++)
             args[i + 1] = argv[i];
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         dup2(fds[1], 1);
         dup2(fds[1], 2);
         close(fds[0]);
@@ -240,14 +289,29 @@ int h_run(const char *name, const char *const *argv, char *err,
         _exit(127);
     }
     close(fds[1]);
-    size_t got = 0;
-    ssize_t n;
-    while ((n = read(fds[0], err + got, errlen - 1 - got)) > 0)
-        got += (size_t)n;
-    err[got] = '\0';
+    int64_t deadline = s_now_ms() + H_RUN_TIMEOUT_MS;
+    int rc = s_read_until(fds[0], err, errlen, deadline);
     close(fds[0]);
-    int status;
-    waitpid(pid, &status, 0);
+    int status = 0;
+    /* The pipe may close before the child exits: it still has the time
+     * left to do so. */
+    while (rc == 0) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid)
+            break;
+        if (w < 0)
+            fail_msg("waitpid juli-%s: %s", name, strerror(errno));
+        if (s_now_ms() >= deadline)
+            rc = -1;
+        else
+            usleep(10000);
+    }
+    if (rc < 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        fail_msg("juli-%s did not exit within %d s; it wrote: %s", name,
+                 H_RUN_TIMEOUT_MS / 1000, err);
+    }
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 

@@ -69,7 +69,9 @@ void h_wait_str(h_daemon_t *d, const char *request, const char *path,
                 const char *want);
 
 /* Runs the daemon's binary with ARGV (NULL-terminated, without argv[0]),
- * capturing stderr into ERR; returns its exit code. */
+ * capturing stdout and stderr into ERR; returns its exit code (128 + the
+ * signal when killed). A child still running after 10 s is killed and
+ * fails the test with what it wrote. */
 int h_run(const char *name, const char *const *argv, char *err,
           size_t errlen);
 
