@@ -293,7 +293,9 @@ static void test_report_agrees_with_the_daemons(void **state)
     assert_true(escalations <=
                 s_events(&s_stack.dispatch, "task.escalated", NULL));
     /* The stars of every registered member. */
-    assert_int_equal(h_int(r, "ratings.members.rated"), 1208);
+    int64_t members = h_csv_rows(DEMO "/members.csv");
+    assert_true(members > 1000); /* the seed's ~1,200 party members */
+    assert_int_equal(h_int(r, "ratings.members.rated"), members);
     assert_true(strncmp(h_str(r, "ratings.id"), "report:ratings:", 15) == 0);
 }
 

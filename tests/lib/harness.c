@@ -315,6 +315,26 @@ int h_run(const char *name, const char *const *argv, char *err,
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+int64_t h_csv_rows(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        fail_msg("cannot read %s: %s", path, strerror(errno));
+    char line[4096];
+    int64_t n = -1; /* the header */
+    while (fgets(line, sizeof line, f)) {
+        size_t len = strlen(line);
+        if (len == sizeof line - 1 && line[len - 1] != '\n') {
+            fclose(f);
+            fail_msg("%s: a line longer than %zu bytes", path,
+                     sizeof line - 2);
+        }
+        n += line[0] != '\n' && strcmp(line, "\r\n") != 0;
+    }
+    fclose(f);
+    return n;
+}
+
 void h_json(pack_t *p, const char *json)
 {
     char err[160];

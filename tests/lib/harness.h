@@ -75,6 +75,11 @@ void h_wait_str(h_daemon_t *d, const char *request, const char *path,
 int h_run(const char *name, const char *const *argv, char *err,
           size_t errlen);
 
+/* The data rows of the CSV file at PATH: its non-empty lines after the
+ * header (a row per line; no quoted line breaks). Fails the test when the
+ * file cannot be read. */
+int64_t h_csv_rows(const char *path);
+
 /* A free TCP port on 127.0.0.1 (port.h says which). */
 int h_free_port(void);
 
