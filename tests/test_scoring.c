@@ -367,11 +367,29 @@ static void test_tamper_evident(void **state)
     snprintf(path, sizeof path, "%s/scoring.db", st.dir);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    /* The ledger refuses edits... */
-    assert_int_not_equal(sqlite3_exec(db, "UPDATE ledger SET points = 99"
-                                          " WHERE id = 2",
-                                      NULL, NULL, NULL),
-                         SQLITE_OK);
+    /* The ledger refuses edits and deletions, by its triggers (not for
+     * some other reason, such as a misspelt column)... */
+    static const char *const edits[] = {
+        "UPDATE ledger SET points = 99 WHERE id = 2",
+        "DELETE FROM ledger WHERE id = 2",
+        "DELETE FROM ledger",
+    };
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        char *why = NULL;
+        int rc = sqlite3_exec(db, edits[i], NULL, NULL, &why);
+        int refused = rc != SQLITE_OK && why &&
+                      strstr(why, "the ledger is append-only");
+        if (!refused)
+            fail_msg("%s: %s", edits[i], why ? why : "done");
+        sqlite3_free(why);
+    }
+    sqlite3_stmt *count;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM ledger",
+                                        -1, &count, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(count), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(count, 0), 3);
+    sqlite3_finalize(count);
     /* ...so a forger must drop the trigger first: the hashes still tell. */
     assert_int_equal(sqlite3_exec(db,
                                   "DROP TRIGGER ledger_no_update;"
