@@ -61,16 +61,10 @@ static void s_close_one(h_stack_t *st, const char *tag, const char *parts,
     /* The task number follows the request number in a fresh stack. */
     snprintf(task, 32, "T%s", ref + 1);
     client_t *c = st->dispatch.client;
-    for (int i = 0; i < 200; i++) {
-        r = h_call(c, "{\"type\":\"task.accept\",\"id\":\"%s-a\",\"body\":{"
-                      "\"task\":\"%s\",\"by\":\"p-xiao\"}}",
-                   tag, task);
-        if (h_ok(r))
-            break;
-        h_expect_error(r, "not_found", NULL);
-        usleep(20000);
-    }
-    h_expect_ok(r);
+    h_expect_ok(h_call_found(c,
+                             "{\"type\":\"task.accept\",\"id\":\"%s-a\","
+                             "\"body\":{\"task\":\"%s\",\"by\":\"p-xiao\"}}",
+                             tag, task));
     h_expect_ok(h_call(c,
                        "{\"type\":\"task.resolve\",\"id\":\"%s-r\",\"body\":{"
                        "\"task\":\"%s\",\"by\":\"p-xiao\",\"result\":\"好\","

@@ -364,6 +364,30 @@ const msgpack_object *h_call(client_t *c, const char *fmt, ...)
     return &reply;
 }
 
+const msgpack_object *h_call_found(client_t *c, const char *fmt, ...)
+{
+    char *text;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&text, fmt, ap) < 0)
+        fail_msg("out of memory");
+    va_end(ap);
+    int64_t deadline = s_now_ms() + 10000;
+    for (;;) {
+        const msgpack_object *r = h_call(c, "%s", text);
+        if (h_ok(r) || strcmp(h_str(r, "error"), "not_found") != 0) {
+            free(text);
+            return r;
+        }
+        if (s_now_ms() >= deadline) {
+            char why[256];
+            snprintf(why, sizeof why, "%s", h_str(r, "detail"));
+            fail_msg("still not_found after 10 s (%s): %.200s", why, text);
+        }
+        usleep(20000);
+    }
+}
+
 /* -- reading replies -------------------------------------------------------- */
 
 const msgpack_object *h_get(const msgpack_object *o, const char *path)

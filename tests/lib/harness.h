@@ -92,6 +92,13 @@ void h_json(pack_t *p, const char *json);
 const msgpack_object *h_call(client_t *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* h_call, repeated while the reply is not_found (a daemon that has not yet
+ * heard of what it is asked about from the one it follows), for at most
+ * 10 s; returns the first other reply, ok or not, valid as h_call's. Fails
+ * the test when not_found lasts. */
+const msgpack_object *h_call_found(client_t *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* The object at PATH ("request.timeline[0].status") in O, or NULL. */
 const msgpack_object *h_get(const msgpack_object *o, const char *path);
 
