@@ -1,7 +1,8 @@
 /*  End to end: julictl import of the demo community (deploy/demo) into a
  *  fresh stack of the three daemons, twice; julictl backup of the three
- *  stores while they run; scoring's commands on the imported members;
- *  and the report of rows a daemon refuses. One stack serves the file;
+ *  stores while they run, and of a store written without pause;
+ *  scoring's commands on the imported members; and the
+ *  report of rows a daemon refuses. One stack serves the file;
  *  the tests run in order. Paths are relative to the repo root, where the
  *  tests run. */
 #include <stdarg.h>
@@ -10,11 +11,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -23,19 +28,15 @@
 static h_stack_t s_stack;
 static char s_out[1 << 16]; /* what the last julictl printed, both streams */
 
-/* Runs "julictl -c STACK/juli.ini ARGS" (ARGS as for the shell, printf
+/* Runs "julictl -c DIR/juli.ini ARGS" (ARGS as for the shell, printf
  * style) with its output in s_out; returns its exit code. */
-static int s_ctl(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int s_ctl(const char *fmt, ...)
+static int s_vctl(const char *dir, const char *fmt, va_list ap)
 {
     const char *bin = getenv("JULI_BIN");
     char args[1024], cmd[1600];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
     snprintf(cmd, sizeof cmd, "%s/julictl -c %s/juli.ini %s 2>&1",
-             bin && *bin ? bin : "bin", s_stack.dir, args);
+             bin && *bin ? bin : "bin", dir, args);
     FILE *p = popen(cmd, "r");
     if (!p)
         fail_msg("popen: %s", cmd);
@@ -45,6 +46,29 @@ static int s_ctl(const char *fmt, ...)
     if (!WIFEXITED(status))
         fail_msg("julictl %s died:\n%s", args, s_out);
     return WEXITSTATUS(status);
+}
+
+/* s_vctl on the stack of this file. */
+static int s_ctl(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int s_ctl(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = s_vctl(s_stack.dir, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* s_vctl on the stack whose state dir is DIR. */
+static int s_ctl_at(const char *dir, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int s_ctl_at(const char *dir, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = s_vctl(dir, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 #define CTL_OK(...)                                                         \
@@ -171,10 +195,10 @@ static void test_import_twice(void **state)
 
 /* -- backup while the daemons run ------------------------------------------ */
 
-/* Checks the SQLite file DIR/NAME.db: intact, with its tables, and ROWS
- * rows in TABLE. */
+/* Checks the SQLite file DIR/NAME.db: intact, with TABLES tables at
+ * least, and ROWS rows in TABLE. */
 static void s_check_copy(const char *dir, const char *name, const char *table,
-                         int64_t rows)
+                         int64_t rows, int64_t tables)
 {
     char path[512], sql[128];
     snprintf(path, sizeof path, "%s/%s.db", dir, name);
@@ -194,7 +218,7 @@ static void s_check_copy(const char *dir, const char *name, const char *table,
             assert_string_equal((const char *)sqlite3_column_text(st, 0),
                                 "ok");
         else if (i == 1)
-            assert_true(sqlite3_column_int64(st, 0) >= 5);
+            assert_true(sqlite3_column_int64(st, 0) >= tables);
         else
             assert_int_equal(sqlite3_column_int64(st, 0), rows);
         sqlite3_finalize(st);
@@ -211,18 +235,112 @@ static void test_backup(void **state)
     s_saw("intake: wrote ");
     s_saw("dispatch: wrote ");
     s_saw("scoring: wrote ");
-    s_check_copy(dir, "intake", "grid", s_rows("grid.csv"));
-    s_check_copy(dir, "dispatch", "staff", s_rows("staff.csv"));
-    s_check_copy(dir, "scoring", "members", s_rows("members.csv"));
+    s_check_copy(dir, "intake", "grid", s_rows("grid.csv"), 5);
+    s_check_copy(dir, "dispatch", "staff", s_rows("staff.csv"), 5);
+    s_check_copy(dir, "scoring", "members", s_rows("members.csv"), 5);
 
     /* Nothing is overwritten but with --force. */
     assert_int_equal(s_ctl("backup %s", dir), 1);
     s_saw("exists; --force overwrites it");
     CTL_OK("backup %s --force", dir);
-    s_check_copy(dir, "scoring", "members", s_rows("members.csv"));
+    s_check_copy(dir, "scoring", "members", s_rows("members.csv"), 5);
     /* The live stores themselves are never a target. */
     assert_int_equal(s_ctl("backup %s --force", s_stack.dir), 1);
     s_saw("live store");
+}
+
+/* A writer on a thread of its own, as a daemon writes every loop turn: a
+ * commit after another on the store at PATH (a connection of its own),
+ * until STOP, or until LOAD_SECONDS have passed (EXPIRED then set). */
+#define LOAD_ROWS    16000 /* rows of 1 kB: about 4,000 pages */
+#define LOAD_SECONDS 10    /* far longer than a backup takes */
+
+typedef struct {
+    const char *path;
+    atomic_int stop, expired, commits, failed;
+} s_load_t;
+
+static void *s_load(void *arg)
+{
+    s_load_t *l = arg;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    time_t end = time(NULL) + LOAD_SECONDS;
+    if (sqlite3_open(l->path, &db) != SQLITE_OK ||
+        sqlite3_busy_timeout(db, 5000) != SQLITE_OK ||
+        sqlite3_exec(db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "UPDATE t SET v = randomblob(1000) WHERE id = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        atomic_store(&l->failed, 1);
+    for (int i = 0; st && !atomic_load(&l->stop); i++) {
+        if (time(NULL) >= end) {
+            atomic_store(&l->expired, 1);
+            break;
+        }
+        sqlite3_bind_int(st, 1, i % LOAD_ROWS + 1);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            atomic_store(&l->failed, 1);
+            break;
+        }
+        sqlite3_reset(st);
+        atomic_fetch_add(&l->commits, 1);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return NULL;
+}
+
+/* A backup ends while its store takes one commit after another: a commit
+ * in the middle of the copy does not start it over. The store is
+ * intake's of a stack whose daemons are not started, written by the
+ * test as a daemon writes its own (WAL, synchronous=NORMAL). */
+static void test_backup_busy_store(void **state)
+{
+    (void)state;
+    h_stack_t busy;
+    h_stack_init(&busy);
+    h_stack_write_config(&busy);
+    static s_load_t load; /* static: atomics zeroed */
+    char path[320], dir[320], sql[400];
+    snprintf(path, sizeof path, "%s/intake.db", busy.dir);
+    snprintf(dir, sizeof dir, "%s/backup", busy.dir);
+    sqlite3 *db = NULL;
+    snprintf(sql, sizeof sql,
+             "PRAGMA journal_mode=WAL;"
+             "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB);"
+             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1"
+             " FROM n WHERE i < %d)"
+             " INSERT INTO t (v) SELECT randomblob(1000) FROM n;",
+             LOAD_ROWS);
+    if (sqlite3_open(path, &db) != SQLITE_OK ||
+        sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", path, sqlite3_errmsg(db));
+    sqlite3_close(db);
+
+    load.path = path;
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, s_load, &load), 0);
+    while (atomic_load(&load.commits) < 100 && !atomic_load(&load.failed))
+        usleep(1000);
+    int before = atomic_load(&load.commits);
+    int rc = s_ctl_at(busy.dir, "backup %s", dir);
+    int after = atomic_load(&load.commits);
+    int expired = atomic_load(&load.expired);
+    atomic_store(&load.stop, 1);
+    pthread_join(t, NULL);
+    if (rc != 0)
+        fail_msg("julictl failed:\n%s", s_out);
+    s_saw("intake: wrote ");
+    assert_false(atomic_load(&load.failed));
+    /* The store took commits while the copy was made, and the copy ended
+     * before the writer did. */
+    assert_true(after > before);
+    assert_false(expired);
+
+    s_check_copy(dir, "intake", "t", LOAD_ROWS, 1);
+    h_stack_cleanup(&busy);
 }
 
 /* A backup restores into a working daemon that serves the same requests:
@@ -368,6 +486,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_import_twice),
         cmocka_unit_test(test_backup),
+        cmocka_unit_test(test_backup_busy_store),
         cmocka_unit_test(test_restore),
         cmocka_unit_test(test_scoring_commands),
         cmocka_unit_test(test_refused_rows),

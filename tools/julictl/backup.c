@@ -5,10 +5,13 @@
  *
  *  For intake, dispatch and scoring in turn, the store the config names
  *  ([NAME] db) is copied into DIR/NAME.db with SQLite's online backup API:
- *  the source is opened read-only (waiting out a writer's lock for up to
- *  BUSY_MS), and copied BACKUP_PAGES pages at a time, so a running daemon
- *  is never held up for long; a write to the source in the middle makes
- *  SQLite start the copy over, so what lands is one committed state.
+ *  the source is opened read-only and copied in one step, inside one read
+ *  transaction, so what lands is one committed state. The stores run in
+ *  WAL mode, where a reader never holds up a writer: the daemons go on
+ *  writing while the copy is taken. (Copied a few pages per step instead,
+ *  every daemon's write between two steps would make SQLite start the
+ *  copy over, and on a busy stack it would never end.) Taking the read
+ *  lock waits at most BUSY_MS, once, for a checkpoint or a recovery.
  *  The file's bytes are never copied by hand: that could catch a store
  *  halfway through a transaction, or miss what still sits in its WAL.
  *
@@ -34,9 +37,7 @@
 
 #include "cmds.h"
 
-#define BACKUP_PAGES 256  /* pages per step */
-#define BUSY_MS      5000 /* wait for a writer's lock at most this long */
-#define BUSY_SLEEP   50   /* between tries of a step that found it busy */
+#define BUSY_MS 5000 /* wait for the source's read lock at most this long */
 
 static const char *const s_daemons[] = {"intake", "dispatch", "scoring",
                                         NULL};
@@ -83,7 +84,7 @@ static int s_fail(const s_job_t *job, sqlite3 *db, const char *what)
     return CTL_EXIT_FAILED;
 }
 
-/* Copies JOB's store into its temporary file, page by page. Returns 0 with
+/* Copies JOB's store into its temporary file, in one step. Returns 0 with
  * the number of pages in *PAGES, or the exit code after saying why. */
 static int s_copy(ctl_t *ctl, const s_job_t *job, sqlite3 *src,
                   sqlite3 *dst, int *pages)
@@ -91,18 +92,8 @@ static int s_copy(ctl_t *ctl, const s_job_t *job, sqlite3 *src,
     sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
     if (!b)
         return s_fail(job, dst, "cannot start the backup");
-    int rc, waited = 0;
-    do {
-        rc = sqlite3_backup_step(b, BACKUP_PAGES);
-        int total = sqlite3_backup_pagecount(b);
-        ctl_progress(ctl, "%s: %d/%d pages", job->name,
-                     total - sqlite3_backup_remaining(b), total);
-        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
-            sqlite3_sleep(BUSY_SLEEP);
-            waited += BUSY_SLEEP;
-        }
-    } while ((rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED) &&
-             waited < BUSY_MS);
+    ctl_progress(ctl, "%s: copying", job->name);
+    int rc = sqlite3_backup_step(b, -1);
     *pages = sqlite3_backup_pagecount(b);
     ctl_progress_done(ctl);
     sqlite3_backup_finish(b); /* its error, if any, is now dst's */
