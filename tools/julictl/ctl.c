@@ -530,8 +530,16 @@ int ctl_events(ctl_t *ctl, const char *daemon, uint64_t *after,
         body_free(&body);
         if (rc)
             return rc;
-        uint32_t n;
-        const msgpack_object *e = show_array(&reply, "events", &n);
+        const msgpack_object *page = show_get(&reply, "events");
+        if (!page || page->type != MSGPACK_OBJECT_ARRAY) {
+            if (!ctl->quiet)
+                fprintf(stderr, "julictl: bad reply from %s: no events\n",
+                        ctl->endpoint);
+            return CTL_EXIT_FAILED;
+        }
+        uint64_t before = *after;
+        uint32_t n = page->via.array.size;
+        const msgpack_object *e = page->via.array.ptr;
         for (uint32_t i = 0; i < n; i++) {
             uint64_t seq = show_uint(&e[i], "seq", 0);
             if (seq <= *after)
@@ -540,7 +548,8 @@ int ctl_events(ctl_t *ctl, const char *daemon, uint64_t *after,
             if (each(&e[i], arg))
                 return 0;
         }
-        if (n == 0 || *after >= show_uint(&reply, "last_seq", 0))
+        /* A page with nothing new ends it too: the daemon has no more. */
+        if (*after == before || *after >= show_uint(&reply, "last_seq", 0))
             return 0;
     }
 }

@@ -204,7 +204,8 @@ int ctl_call(ctl_t *ctl, const char *daemon, const char *type,
  * until the daemon's last_seq as of the last page. *AFTER follows the
  * last event read, so a later call goes on from there. EACH must not
  * talk to a daemon (the page lives in the reply); a nonzero return stops
- * the reading. Returns 0, or the exit code after saying why. */
+ * the reading. Returns 0, or the exit code after saying why (nothing said
+ * when CTL is quiet). */
 int ctl_events(ctl_t *ctl, const char *daemon, uint64_t *after,
                int (*each)(const msgpack_object *event, void *arg),
                void *arg);

@@ -32,8 +32,7 @@
 #include "json.h"
 #include "show.h"
 
-#define IDLE_MS    3000
-#define PAGE_LIMIT 1000
+#define IDLE_MS 3000
 
 typedef struct {
     ctl_t *ctl;
@@ -42,6 +41,7 @@ typedef struct {
     int sigfd;       /* SIGINT, SIGTERM */
     int stop;        /* one of them came */
     int silent;      /* ctl_call failed once: say nothing until it works */
+    int broken;      /* stdout failed */
     void *zctx, *sub;
     frame_decoder_t *decoder;
 } s_tail_t;
@@ -72,6 +72,18 @@ static int s_signalled(s_tail_t *t)
     return t->stop;
 }
 
+/* Prints the logged event E (ctl_events' EACH). Nonzero stops the
+ * reading: stdout failed (t->broken), or a signal came. */
+static int s_on_logged(const msgpack_object *e, void *arg)
+{
+    s_tail_t *t = arg;
+    if (s_print(t, e, show_uint(e, "seq", 0)) < 0) {
+        t->broken = 1;
+        return 1;
+    }
+    return s_signalled(t);
+}
+
 /* What s_catch_up returns besides 0. */
 enum { CATCH_UP_LATER = -1, CATCH_UP_STDOUT = -2 };
 
@@ -81,38 +93,16 @@ enum { CATCH_UP_LATER = -1, CATCH_UP_STDOUT = -2 };
  * when stdout failed. */
 static int s_catch_up(s_tail_t *t)
 {
-    while (!s_signalled(t)) {
-        body_t body;
-        body_init(&body);
-        body_uint(&body, "after", t->last);
-        body_uint(&body, "limit", PAGE_LIMIT);
-        msgpack_object reply;
-        t->ctl->quiet = t->silent;
-        int rc = ctl_call(t->ctl, t->daemon, "events.since", NULL, &body,
-                          &reply);
-        t->ctl->quiet = 0;
-        body_free(&body);
-        const msgpack_object *events = show_get(&reply, "events");
-        if (!rc && (!events || events->type != MSGPACK_OBJECT_ARRAY)) {
-            if (!t->silent)
-                fprintf(stderr, "julictl: bad reply: no events array\n");
-            rc = CTL_EXIT_FAILED;
-        }
-        t->silent = rc != 0;
-        if (rc)
-            return CATCH_UP_LATER;
-        uint64_t before = t->last;
-        for (uint32_t i = 0; i < events->via.array.size; i++) {
-            const msgpack_object *e = &events->via.array.ptr[i];
-            uint64_t seq = show_uint(e, "seq", 0);
-            if (seq > t->last && s_print(t, e, seq) < 0)
-                return CATCH_UP_STDOUT;
-        }
-        if (t->last == before ||
-            t->last >= show_uint(&reply, "last_seq", 0))
-            return 0;
-    }
-    return 0;
+    if (s_signalled(t))
+        return 0;
+    uint64_t after = t->last;
+    t->ctl->quiet = t->silent;
+    int rc = ctl_events(t->ctl, t->daemon, &after, s_on_logged, t);
+    t->ctl->quiet = 0;
+    if (t->broken)
+        return CATCH_UP_STDOUT;
+    t->silent = rc != 0;
+    return rc ? CATCH_UP_LATER : 0;
 }
 
 /* Takes one published message ([topic] [event]) off the socket and
