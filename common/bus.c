@@ -87,12 +87,10 @@ static bus_socket_t *s_socket_new(bus_t *bus, int type, char *err,
 }
 
 /* Security options apply only to binds and connects made after them. */
-static int s_curve(bus_socket_t *s, const bus_curve_t *c, char *err,
-                   size_t errlen)
+int bus_curve_apply(void *z, const bus_curve_t *c, char *err, size_t errlen)
 {
     if (!c)
         return 0;
-    void *z = s->zsock;
     int on = 1, rc = 0;
     if (c->server) {
         rc |= zmq_setsockopt(z, ZMQ_CURVE_SERVER, &on, sizeof on);
@@ -129,7 +127,7 @@ bus_socket_t *bus_bind(bus_t *self, int type, const char *endpoint,
         zmq_setsockopt(s->zsock, ZMQ_ROUTER_MANDATORY, &on, sizeof on);
         zmq_setsockopt(s->zsock, ZMQ_MAXMSGSIZE, &max_msg, sizeof max_msg);
     }
-    if (s_curve(s, curve, err, errlen) < 0) {
+    if (bus_curve_apply(s->zsock, curve, err, errlen) < 0) {
         s_socket_free(s);
         return NULL;
     }
@@ -148,7 +146,7 @@ bus_socket_t *bus_connect(bus_t *self, int type, const char *endpoint,
     bus_socket_t *s = s_socket_new(self, type, err, errlen);
     if (!s)
         return NULL;
-    if (s_curve(s, curve, err, errlen) < 0) {
+    if (bus_curve_apply(s->zsock, curve, err, errlen) < 0) {
         s_socket_free(s);
         return NULL;
     }

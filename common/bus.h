@@ -79,6 +79,14 @@ bus_socket_t *bus_connect(bus_t *self, int type, const char *endpoint,
                           const bus_curve_t *curve, char *err,
                           size_t errlen);
 
+/* Sets CURVE's options on the ZeroMQ socket ZSOCK, as a server or as a
+ * client as CURVE says; nothing when CURVE is NULL. For sockets the bus
+ * does not own (julictl's, a blocking client's) as for its own. Call it
+ * before the socket binds or connects: the options apply only to what
+ * comes after. Returns 0, or -1 with a one-line reason in ERR. */
+int bus_curve_apply(void *zsock, const bus_curve_t *curve, char *err,
+                    size_t errlen);
+
 /* The role the ZAP handler gave the peer that sent MSG (its "User-Id"),
  * or NULL when the socket has no CURVE. */
 const char *bus_peer_role(zmq_msg_t *msg);

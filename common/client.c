@@ -21,18 +21,6 @@ client_t *client_new(const char *endpoint, int timeout_ms, char *err,
     return client_new_curve(endpoint, timeout_ms, NULL, err, errlen);
 }
 
-/* Sets CURVE's client options on Z (before it connects). */
-static int s_curve(void *z, const bus_curve_t *c)
-{
-    if (!c)
-        return 0;
-    if (zmq_setsockopt(z, ZMQ_CURVE_SERVERKEY, c->server_key, 40) < 0 ||
-        zmq_setsockopt(z, ZMQ_CURVE_PUBLICKEY, c->public_key, 40) < 0 ||
-        zmq_setsockopt(z, ZMQ_CURVE_SECRETKEY, c->secret_key, 40) < 0)
-        return -1;
-    return 0;
-}
-
 client_t *client_new_curve(const char *endpoint, int timeout_ms,
                            const bus_curve_t *curve, char *err,
                            size_t errlen)
@@ -57,7 +45,7 @@ client_t *client_new_curve(const char *endpoint, int timeout_ms,
                        sizeof timeout_ms) < 0 ||
         zmq_setsockopt(self->zsock, ZMQ_SNDTIMEO, &timeout_ms,
                        sizeof timeout_ms) < 0 ||
-        s_curve(self->zsock, curve) < 0 ||
+        bus_curve_apply(self->zsock, curve, err, errlen) < 0 ||
         zmq_connect(self->zsock, endpoint) < 0)
         goto fail;
     return self;

@@ -159,15 +159,11 @@ static int s_subscribe(s_tail_t *t, const char *endpoint)
     if (ctl_curve(t->ctl, t->daemon, &c))
         return -1;
     int linger = 0;
+    char err[256];
     t->zctx = zmq_ctx_new();
     if (!t->zctx || !(t->sub = zmq_socket(t->zctx, ZMQ_SUB)) ||
         zmq_setsockopt(t->sub, ZMQ_LINGER, &linger, sizeof linger) < 0 ||
-        (c && (zmq_setsockopt(t->sub, ZMQ_CURVE_SERVERKEY, c->server_key,
-                              40) < 0 ||
-               zmq_setsockopt(t->sub, ZMQ_CURVE_PUBLICKEY, c->public_key,
-                              40) < 0 ||
-               zmq_setsockopt(t->sub, ZMQ_CURVE_SECRETKEY, c->secret_key,
-                              40) < 0)) ||
+        bus_curve_apply(t->sub, c, err, sizeof err) < 0 ||
         zmq_setsockopt(t->sub, ZMQ_SUBSCRIBE, "", 0) < 0 ||
         zmq_connect(t->sub, endpoint) < 0) {
         fprintf(stderr, "julictl: cannot subscribe to %s: %s\n", endpoint,
