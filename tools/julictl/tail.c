@@ -225,11 +225,7 @@ static int s_tail(ctl_t *ctl, int argc, char **argv)
         return rc;
 
     sigset_t old;
-    frame_limits_t lim = {.max_frame = 16u << 20,
-                          .max_str = 1u << 20,
-                          .max_depth = 16,
-                          .max_array = 1u << 16,
-                          .max_map = 1u << 16};
+    frame_limits_t lim = frame_limits_reply(); /* what daemons send */
     rc = CTL_EXIT_FAILED;
     if ((t.sigfd = ctl_signals(&old)) < 0)
         goto done;
