@@ -229,6 +229,32 @@ static void test_exit_codes(void **state)
            "p");
 }
 
+/* --api ENDPOINT stands for the one daemon a command talks to; a command
+ * that talks to several takes --api NAME=ENDPOINT per daemon instead. */
+static void test_api_per_daemon(void **state)
+{
+    (void)state;
+    char api[64], nowhere[80];
+    snprintf(api, sizeof api, "%s", s_stack.dispatch.api);
+    snprintf(nowhere, sizeof nowhere, "dispatch=tcp://127.0.0.1:%d",
+             h_free_port());
+    /* Refused before a request is sent: report reads intake, dispatch
+     * and scoring. */
+    CTL_RC(2, "--api", api, "report");
+    s_saw("stands for one daemon");
+    s_saw("--api NAME=ENDPOINT");
+    CTL_RC(0, "--api", api, "health");
+    s_saw("service:  dispatch");
+    /* NAME=ENDPOINT moves that daemon only. */
+    CTL_RC(0, "--api", nowhere, "health", "intake");
+    s_saw("service:  intake");
+    CTL_RC(3, "--api", nowhere, "--timeout", "300", "health", "dispatch");
+    char intake[80];
+    snprintf(intake, sizeof intake, "intake=%s", s_stack.dispatch.api);
+    CTL_RC(0, "--api", intake, "health", "intake");
+    s_saw("service:  dispatch");
+}
+
 static void test_help(void **state)
 {
     (void)state;
@@ -267,6 +293,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_whole_life),
         cmocka_unit_test(test_exit_codes),
+        cmocka_unit_test(test_api_per_daemon),
         cmocka_unit_test(test_help),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);

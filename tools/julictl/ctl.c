@@ -68,13 +68,36 @@ const struct option *ctl_global_options(void)
     return s_global;
 }
 
+/* DAEMON's place in s_daemons (and in ctl->clients, ctl->apis), or -1. */
+static int s_daemon_index(const char *daemon)
+{
+    for (int k = 0; s_daemons[k]; k++)
+        if (strcmp(s_daemons[k], daemon) == 0)
+            return k;
+    return -1;
+}
+
+/* Takes --api ARG: NAME=ENDPOINT when ARG starts with a daemon's name
+ * and '=', else a bare ENDPOINT. */
+static void s_api_option(ctl_t *ctl, const char *arg)
+{
+    for (size_t k = 0; s_daemons[k]; k++) {
+        size_t len = strlen(s_daemons[k]);
+        if (strncmp(arg, s_daemons[k], len) == 0 && arg[len] == '=') {
+            ctl->apis[k] = arg + len + 1;
+            return;
+        }
+    }
+    ctl->api = arg;
+}
+
 int ctl_global_option(ctl_t *ctl, int c, const char *arg)
 {
     uint64_t ms;
     switch (c) {
     case 'c': ctl->config_path = arg; return 0;
     case O_JSON: ctl->json = 1; return 0;
-    case O_API: ctl->api = arg; return 0;
+    case O_API: s_api_option(ctl, arg); return 0;
     case O_EVENTS: ctl->events = arg; return 0;
     case O_TIMEOUT:
         if (ctl_uint(ctl, "--timeout", arg, 1, 3600 * 1000, &ms) < 0)
@@ -331,8 +354,25 @@ int ctl_endpoints(ctl_t *ctl, const char *daemon, const char **api,
     int rc = ctl_daemon_config(ctl, daemon, &d);
     if (rc)
         return rc;
-    if (api)
-        *api = ctl->api ? ctl->api : d->api;
+    if (api) {
+        int k = s_daemon_index(daemon);
+        if (k >= 0 && ctl->apis[k])
+            *api = ctl->apis[k];
+        else if (!ctl->api)
+            *api = d->api;
+        else if (ctl->several ||
+                 (ctl->api_daemon[0] && strcmp(ctl->api_daemon, daemon)))
+            return ctl_usage(ctl,
+                             "--api %s stands for one daemon, and this "
+                             "command talks to several: give --api "
+                             "NAME=ENDPOINT for each one the config does "
+                             "not place",
+                             ctl->api);
+        else {
+            snprintf(ctl->api_daemon, sizeof ctl->api_daemon, "%s", daemon);
+            *api = ctl->api;
+        }
+    }
     if (events)
         *events = ctl->events ? ctl->events : d->events;
     return 0;
@@ -395,10 +435,8 @@ static int s_connect(ctl_t *ctl, const char *daemon)
 {
     if (ctl->client && strcmp(ctl->daemon, daemon) == 0)
         return 0;
-    size_t k = 0;
-    while (s_daemons[k] && strcmp(s_daemons[k], daemon) != 0)
-        k++;
-    if (!s_daemons[k]) {
+    int k = s_daemon_index(daemon);
+    if (k < 0) {
         fprintf(stderr, "julictl: no daemon called %s\n", daemon);
         return CTL_EXIT_USAGE;
     }

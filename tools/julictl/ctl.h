@@ -47,7 +47,7 @@ enum { CTL_OPT_END = -1, CTL_OPT_HELP = -2, CTL_OPT_BAD = -3 };
 /* The last lines of every command's --help. */
 #define CTL_HELP_GLOBAL                                                       \
     "\nGlobal options (before or after the command): -c FILE, --api "      \
-    "ENDPOINT,\n--json, --timeout MS; see 'julictl --help'.\n"
+    "[NAME=]ENDPOINT,\n--json, --timeout MS; see 'julictl --help'.\n"
 
 /* The --id line of a write's --help. */
 #define CTL_HELP_ID                                                         \
@@ -71,17 +71,22 @@ typedef struct {
 struct ctl {
     /* Options, from the command line; NULL or 0 when not given. */
     const char *config_path; /* -c FILE */
-    const char *api;         /* --api ENDPOINT */
+    const char *api;         /* --api ENDPOINT: the one daemon's */
+    const char *apis[3];     /* --api NAME=ENDPOINT: intake, dispatch,
+                                scoring */
     const char *events;      /* --events ENDPOINT */
     int json;                /* --json */
     int timeout_ms;          /* --timeout MS */
     int quiet;               /* ctl_call says nothing on failure */
+    int several;             /* set by a command that talks to more than
+                                one daemon: a bare --api is refused */
     const ctl_cmd_t *cmd;    /* the command that runs */
     /* private */
     config_t *config;     /* read on first need */
     client_t *clients[3]; /* one per daemon, connected on first need */
     client_t *client;     /* the one of the daemon last talked to */
     char daemon[16];
+    char api_daemon[16];  /* the daemon a bare --api went to, "" before */
     char endpoint[256];
     pack_t frame;         /* the request being sent */
     char curve_keys[3][41]; /* CURVE: own public, secret; the daemon's */
@@ -172,9 +177,12 @@ int ctl_uint(ctl_t *ctl, const char *what, const char *s, uint64_t min,
  * NULL after a usage line when the argument is something else. */
 const char *ctl_daemon_arg(ctl_t *ctl, int argc, char **argv, int *i);
 
-/* The api (and events) endpoint of DAEMON: the override when given, else
- * the config's. The strings are CTL's. Returns 0, or an exit code after
- * saying why (an unreadable config file). */
+/* The api (and events) endpoint of DAEMON: the override when given
+ * (--api NAME=ENDPOINT for DAEMON, else a bare --api ENDPOINT), else the
+ * config's. A bare --api stands for one daemon only: asking for a second
+ * one, or for any under a command that talks to several, is refused. The
+ * strings are CTL's. Returns 0, or an exit code after saying why (an
+ * unreadable config file, a bare --api for a second daemon). */
 int ctl_endpoints(ctl_t *ctl, const char *daemon, const char **api,
                   const char **events);
 

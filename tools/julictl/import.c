@@ -532,6 +532,7 @@ static void s_summary(const s_import_t *imp, const char *dir, double secs)
 
 static int s_import(ctl_t *ctl, int argc, char **argv)
 {
+    ctl->several = 1; /* intake, dispatch and scoring */
     static const struct option none[] = {CTL_ARGS_END};
     int c = ctl_getopt(ctl, argc, argv, none);
     if (c != CTL_OPT_END)

@@ -529,6 +529,7 @@ static const struct option s_opts[] = {
 
 static int s_report(ctl_t *ctl, int argc, char **argv)
 {
+    ctl->several = 1; /* intake, dispatch and scoring */
     const char *period = NULL, *html = NULL;
     for (int c; (c = ctl_getopt(ctl, argc, argv, s_opts)) != CTL_OPT_END;) {
         if (c == O_PERIOD)

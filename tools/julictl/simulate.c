@@ -843,6 +843,7 @@ static const struct option s_opts[] = {
 
 static int s_simulate(ctl_t *ctl, int argc, char **argv)
 {
+    ctl->several = 1; /* intake, dispatch and scoring */
     uint64_t days = 30, rate = 30;
     s_sim_t sim = {.ctl = ctl, .seed = 1};
     for (int c; (c = ctl_getopt(ctl, argc, argv, s_opts)) != CTL_OPT_END;) {
