@@ -461,13 +461,14 @@ static int s_connect(ctl_t *ctl, const char *daemon)
     return 0;
 }
 
-/* Says why the ok:false reply R failed: "julictl: <error>: <detail>". */
+/* Says why the ok:false reply R failed: "julictl: <error>: <detail>" on
+ * stderr, and R on stdout with --json; nothing when CTL is quiet. */
 static int s_refused(ctl_t *ctl, const msgpack_object *r)
 {
-    if (ctl->json)
-        ctl_print_json(r);
     if (ctl->quiet)
         return CTL_EXIT_FAILED;
+    if (ctl->json)
+        ctl_print_json(r);
     char error[64], detail[1024];
     if (!show_str(r, "error", error, sizeof error))
         snprintf(error, sizeof error, "failed");

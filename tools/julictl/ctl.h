@@ -77,7 +77,8 @@ struct ctl {
     const char *events;      /* --events ENDPOINT */
     int json;                /* --json */
     int timeout_ms;          /* --timeout MS */
-    int quiet;               /* ctl_call says nothing on failure */
+    int quiet;               /* ctl_call says nothing on failure, on
+                                stderr or (--json) stdout */
     int several;             /* set by a command that talks to more than
                                 one daemon: a bare --api is refused */
     const ctl_cmd_t *cmd;    /* the command that runs */

@@ -866,7 +866,6 @@ static int s_simulate(ctl_t *ctl, int argc, char **argv)
                         "clock: see make demo\n");
         return CTL_EXIT_USAGE;
     }
-    ctl->json = 0; /* refusals are counted, not printed */
     sim.rate = (double)rate;
     sim.hours = (int64_t)days * 24;
     sim.to = sim.from + (int64_t)days * DAY;

@@ -206,7 +206,6 @@ static int s_tail(ctl_t *ctl, int argc, char **argv)
 {
     s_tail_t t = {.ctl = ctl, .sigfd = -1};
     int have_after = 0;
-    ctl->json = 0; /* the output is JSON anyway: no refusals on stdout */
     for (int c; (c = ctl_getopt(ctl, argc, argv, s_opts)) != CTL_OPT_END;) {
         if (c != O_AFTER)
             return c == CTL_OPT_HELP ? CTL_EXIT_OK : CTL_EXIT_USAGE;
