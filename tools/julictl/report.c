@@ -253,43 +253,37 @@ static int s_units(s_report_t *rp)
 
 /* -- escalations ----------------------------------------------------------- */
 
-/* The level of the assignee A of an escalation: from a staff member's
- * role, else from the unit's kind. NLEVELS when unknown. */
-static size_t s_level(const msgpack_object *a)
+/* The index in s_levels of the level NAME, or NLEVELS when unknown. */
+static size_t s_level(const char *name)
 {
-    static const struct {
-        const char *role;
-        size_t level;
-    } roles[] = {
-        {"stairwell_leader", 0}, {"assistant", 1}, {"grid_police", 2},
-        {"grid_leader", 2},      {"director", 2},  {"community_leader", 3},
-        {"commander", 3},        {"unit", 4},      {"association", 4},
-        {"department", 5},
-    };
-    char role[32];
-    if (!show_str(a, "role", role, sizeof role))
-        show_copy(a, "kind", role, sizeof role);
-    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
-        if (strcmp(roles[i].role, role) == 0)
-            return roles[i].level;
-    return NLEVELS;
+    size_t l = 0;
+    while (l < NLEVELS && strcmp(s_levels[l], name) != 0)
+        l++;
+    return l;
 }
 
+/* Counts a task.escalated event E of the period by the level dispatch
+ * says the task went to (its data's level) and why. The log is in time
+ * order: an event past the period's end stops the reading. */
 static int s_on_event(const msgpack_object *e, void *arg)
 {
     s_report_t *rp = arg;
-    char type[32], reason[32];
+    char type[32], reason[32], level[32];
+    int64_t ts = (int64_t)show_uint(e, "ts", 0);
+    if (ts >= rp->period.to_ms)
+        return 1;
     if (!show_str(e, "type", type, sizeof type) ||
         strcmp(type, "task.escalated") != 0 ||
-        !period_contains(&rp->period, (int64_t)show_uint(e, "ts", 0)))
+        !period_contains(&rp->period, ts))
         return 0;
     const msgpack_object *d = show_get(e, "data");
-    size_t level = s_level(show_get(d, "to")), why = 0;
+    show_copy(d, "level", level, sizeof level);
     show_copy(d, "reason", reason, sizeof reason);
+    size_t l = s_level(level), why = 0;
     while (why < NREASONS && strcmp(s_reasons[why], reason) != 0)
         why++;
-    if (level < NLEVELS && why < NREASONS)
-        rp->escalated[level][why]++;
+    if (l < NLEVELS && why < NREASONS)
+        rp->escalated[l][why]++;
     return 0;
 }
 
