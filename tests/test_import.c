@@ -452,9 +452,10 @@ static void test_refused_rows(void **state)
             "HCZ-G9-C1,小区,compound,NOPE\r\n"
             "HCZ-G9,重复,grid,HCZ\r\n");
     s_write(dir, "units.csv",
-            "id,name,kind,categories\n"
-            "T1,测试单位,unit,safety;bogus\n"
-            "T2,测试单位二,unit,\"safety; elderly\"\n");
+            "id,name,kind,categories,capacity\n"
+            "T1,测试单位,unit,safety;bogus,\n"
+            "T2,测试单位二,unit,\"safety; elderly\",\n"
+            "T3,测试单位三,unit,safety,99999999999999999999999\n");
     s_write(dir, "staff.csv",
             "node,role,person_id,name\n"
             "HCZ-G9,grid_leader,p9,九格长\n"
@@ -463,10 +464,12 @@ static void test_refused_rows(void **state)
     s_saw("/bad/grid.csv:3: invalid: body.parent: unknown: NOPE");
     s_saw("/bad/grid.csv:4: refused: HCZ-G9 given again (first on line 2)");
     s_saw("/bad/units.csv:2: invalid: body.categories[1]: unknown: bogus");
+    s_saw("/bad/units.csv:4: refused: capacity: '99999999999999999999999' "
+          "is too large");
     s_saw("/bad/staff.csv:3: not_found: body.node:");
     s_saw("members.csv: no such file, skipped");
     s_saw("imported ");
-    s_saw(", 4 refused");
+    s_saw(", 5 refused");
     CTL_OK("staff --node HCZ-G9");
     s_saw("p9");
     CTL_OK("units --category elderly");

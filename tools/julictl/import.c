@@ -38,6 +38,7 @@
  *       connection, replies matched by id: the daemons commit them in
  *       groups, so a thousand rows take a fraction of a second.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -171,10 +172,15 @@ static int s_unit_row(s_item_t *it, const char *const *f, char *why,
     snprintf(it->key, sizeof it->key, "%s", f[0]);
     if (*f[4]) {
         char *end;
+        errno = 0;
         unsigned long long cap = strtoull(f[4], &end, 10);
         if (*f[4] < '0' || *f[4] > '9' || *end) {
             snprintf(why, whysize, "capacity: '%s' is not a whole number",
                      f[4]);
+            return -1;
+        }
+        if (errno == ERANGE) {
+            snprintf(why, whysize, "capacity: '%s' is too large", f[4]);
             return -1;
         }
         body_uint(&it->body, "capacity", cap);
