@@ -105,8 +105,12 @@ int client_recv(client_t *self, msgpack_object *reply, char *err,
         }
         more = zmq_msg_more(&self->last);
     }
-    return frame_decode(self->decoder, zmq_msg_data(&self->last),
-                        zmq_msg_size(&self->last), reply, err, errlen);
+    if (frame_decode(self->decoder, zmq_msg_data(&self->last),
+                     zmq_msg_size(&self->last), reply, err, errlen) < 0) {
+        errno = EBADMSG;
+        return -1;
+    }
+    return 0;
 }
 
 int client_call(client_t *self, const void *frame, size_t len,

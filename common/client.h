@@ -37,8 +37,9 @@ void client_destroy(client_t **self_p);
 int client_send(client_t *self, const void *frame, size_t len);
 
 /* Waits for the next reply and decodes it into *REPLY (valid until the
- * next client_recv or client_call). Returns 0; -1 on timeout (ERR says so)
- * or on a frame that does not decode. */
+ * next client_recv or client_call). Returns 0, or -1 with ERR saying why
+ * and errno telling the cases apart: EAGAIN when nothing came in time,
+ * EBADMSG for a frame that does not decode, else ZeroMQ's error. */
 int client_recv(client_t *self, msgpack_object *reply, char *err,
                 size_t errlen);
 

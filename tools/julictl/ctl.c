@@ -511,8 +511,7 @@ int ctl_recv(ctl_t *ctl, msgpack_object *reply)
     char err[512];
     if (client_recv(ctl->client, reply, err, sizeof err) == 0)
         return 0;
-    /* client.h tells a timeout from a bad frame only by its message. */
-    int timeout = strcmp(err, "no reply in time") == 0;
+    int timeout = errno == EAGAIN;
     if (!ctl->quiet && timeout)
         fprintf(stderr, "julictl: no reply from %s in %d ms\n",
                 ctl->endpoint, ctl->timeout_ms);
