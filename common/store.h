@@ -70,7 +70,8 @@ int store_step(store_t *self, sqlite3_stmt *stmt);
 void store_reset(sqlite3_stmt *stmt);
 
 /* Copies column COL of STMT's row as text into DST (SIZE > 0 bytes, cut
- * short to fit, always terminated; "" for NULL). */
+ * short to fit before a UTF-8 character that would not fit whole, always
+ * terminated; "" for NULL). */
 void store_column_copy(sqlite3_stmt *stmt, int col, char *dst, size_t size);
 
 /* -- transactions ---------------------------------------------------------- */
@@ -114,7 +115,8 @@ void store_checkpoint(store_t *self);
 
 /* -- the event log --------------------------------------------------------- */
 
-/* Appends an event of TYPE with DATA (one encoded map) at TS; *SEQ gets its
+/* Appends an event of TYPE with DATA (one encoded map, which builds with
+ * assertions check walks as a follower reads it) at TS; *SEQ gets its
  * seq. Must run inside a transaction. Returns 0 or -1. */
 int store_event_append(store_t *self, const char *type, const void *data,
                        size_t len, uint64_t ts, uint64_t *seq);

@@ -151,6 +151,18 @@ static uint64_t s_append(store_t *st, const char *type, unsigned n,
     return seq;
 }
 
+/* Fills BUF[0..LEN) (LEN >= 6) with the map {"b": a bin of LEN - 6 bytes
+ * of FILL}: event data of any size that walks as the store checks. */
+static void s_blob_map(unsigned char *buf, size_t len, unsigned char fill)
+{
+    size_t n = len - 6;
+    const unsigned char head[] = {0x81, 0xa1, 'b', 0xc5,
+                                  (unsigned char)(n >> 8),
+                                  (unsigned char)(n & 0xff)};
+    memcpy(buf, head, sizeof head);
+    memset(buf + 6, fill, n);
+}
+
 /* What store_events_since handed to its callback. */
 typedef struct {
     int calls;
@@ -381,12 +393,10 @@ static void test_many_events_in_one_transaction(void **state)
     for (unsigned i = 0; i < N; i++) {
         char type[32];
         snprintf(type, sizeof type, "bulk.%u", i);
-        memset(big, (int)(i & 0xff), sizeof big);
-        big[0] = 0xc5; /* bin 16, as a stand-in payload */
+        size_t len = 6 + (i % (sizeof big - 6));
+        s_blob_map(big, len, (unsigned char)(i & 0xff));
         uint64_t seq;
-        assert_int_equal(
-            store_event_append(st, type, big, 1 + (i % sizeof big), i, &seq),
-            0);
+        assert_int_equal(store_event_append(st, type, big, len, i, &seq), 0);
         assert_int_equal(seq, i + 1);
     }
     assert_int_equal(store_commit(st), 0);
@@ -398,11 +408,12 @@ static void test_many_events_in_one_transaction(void **state)
         snprintf(type, sizeof type, "bulk.%u", i);
         assert_int_equal(ev[i].seq, i + 1);
         assert_string_equal(ev[i].type, type);
-        assert_int_equal(ev[i].len, 1 + (i % sizeof big));
+        assert_int_equal(ev[i].len, 6 + (i % (sizeof big - 6)));
         const unsigned char *d = ev[i].data;
-        assert_int_equal(d[0], 0xc5);
-        assert_int_equal(d[ev[i].len - 1],
-                         ev[i].len > 1 ? (i & 0xff) : 0xc5);
+        assert_int_equal(d[0], 0x81);
+        assert_int_equal(d[3], 0xc5);
+        assert_int_equal((d[4] << 8) | d[5], ev[i].len - 6);
+        assert_int_equal(d[ev[i].len - 1], ev[i].len > 6 ? (i & 0xff) : 0);
     }
 }
 
@@ -608,6 +619,37 @@ static void test_failed_commit_forgets_everything(void **state)
     assert_int_equal(ev[0].seq, 2);
     assert_string_equal(ev[0].type, "after");
     assert_int_equal(s_file_int(fx, "SELECT max(seq) FROM events"), 2);
+}
+
+/* -- reading columns ------------------------------------------------------- */
+
+static void test_column_copy_cuts_between_characters(void **state)
+{
+    fx_t *fx = *state;
+    store_t *st = s_open(fx);
+    /* "a", then 火 (3 bytes), then U+1F600 (4 bytes), then "z": 9 bytes. */
+    sqlite3_stmt *q =
+        store_prepare(st, "SELECT 'a\xe7\x81\xab\xf0\x9f\x98\x80z', NULL");
+    assert_non_null(q);
+    static const char *const want[] = {
+        /* by the buffer's size, 1 to 11 */
+        "", "a", "a", "a", "a\xe7\x81\xab", "a\xe7\x81\xab",
+        "a\xe7\x81\xab", "a\xe7\x81\xab",
+        "a\xe7\x81\xab\xf0\x9f\x98\x80",
+        "a\xe7\x81\xab\xf0\x9f\x98\x80z",
+        "a\xe7\x81\xab\xf0\x9f\x98\x80z",
+    };
+    for (size_t size = 1; size <= sizeof want / sizeof want[0]; size++) {
+        char dst[16];
+        memset(dst, 'X', sizeof dst);
+        assert_int_equal(store_step(st, q), 1);
+        store_column_copy(q, 0, dst, size);
+        assert_string_equal(dst, want[size - 1]);
+        memset(dst, 'X', sizeof dst);
+        store_column_copy(q, 1, dst, size);
+        assert_string_equal(dst, "");
+        store_reset(q);
+    }
 }
 
 /* -- idempotency keys ------------------------------------------------------ */
@@ -837,8 +879,7 @@ static void test_checkpoint_copies_wal_into_file(void **state)
     char wal[160];
     snprintf(wal, sizeof wal, "%s-wal", fx->path);
     static unsigned char data[2048];
-    memset(data, 0x11, sizeof data);
-    data[0] = 0xc5;
+    s_blob_map(data, sizeof data, 0x11);
 
     /* Automatic checkpoints are off: 200 commits of 2 KiB stay in the
      * WAL and the main file does not grow. */
@@ -891,6 +932,7 @@ int main(void)
         T(test_events_survive_reopen),
         T(test_uncommitted_events_lost_on_close),
         T(test_failed_commit_forgets_everything),
+        T(test_column_copy_cuts_between_characters),
         T(test_idem_put_get),
         T(test_idem_get_twice),
         T(test_idem_rolled_back_with_savepoint),
