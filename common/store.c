@@ -3,10 +3,10 @@
  *
  *  Transaction states:
  *
- *      IDLE --store_begin--> OPEN --store_savepoint--> IN_REQUEST
- *        ^                   |  ^                          |
- *        |                   |  +---store_savepoint_end----+
- *        +---store_commit----+
+ *      IDLE --store_begin--> OPEN
+ *        ^                   |
+ *        +---store_commit----+  (a failed commit rolls back: also IDLE)
+ *        +---store_rollback--+
  *
  *  Events appended in the open transaction are kept in a reusable arena
  *  (s_pending) so they can be published once the commit is durable.
@@ -26,7 +26,7 @@
 #define STORE_MAX_STMTS 96
 #define STORE_COUNT_KEY 96 /* longer keys are written at once */
 
-enum { S_IDLE, S_OPEN, S_IN_REQUEST };
+enum { S_IDLE, S_OPEN };
 
 /* The store's own schema, before the daemon's steps. */
 static const char *const s_schema =
@@ -44,12 +44,10 @@ struct store {
     int state;
     sqlite3_stmt *stmts[STORE_MAX_STMTS];
     size_t nstmts;
-    sqlite3_stmt *begin, *commit, *rollback, *savepoint, *release,
-        *rollback_to, *event_insert, *events_since, *idem_get, *idem_put,
-        *offset_get, *offset_set, *count_add, *counts;
+    sqlite3_stmt *begin, *commit, *rollback, *event_insert, *events_since,
+        *idem_get, *idem_put, *offset_get, *offset_set, *count_add, *counts;
     uint64_t last_seq;      /* last seq appended */
-    uint64_t seq_at_begin;  /* restored when the commit fails */
-    uint64_t seq_at_savepoint;
+    uint64_t seq_at_begin;  /* restored when the transaction rolls back */
     /* Events of the open (then last committed) transaction: where their
      * type and data sit in the arena, which may move while it grows. */
     struct s_pending {
@@ -57,7 +55,7 @@ struct store {
         size_t type_off, data_off, len;
     } *pending;
     event_t *committed; /* the same, as events, built by store_committed */
-    size_t npending, cap_pending, npending_at_savepoint;
+    size_t npending, cap_pending;
     char *arena; /* their types and data, back to back */
     /* Counter deltas of the open transaction, one entry per
      * store_count_add, merged per key and written by s_counts_flush (at
@@ -66,10 +64,10 @@ struct store {
         char key[STORE_COUNT_KEY];
         int64_t delta;
     } *deltas;
-    size_t ndeltas, cap_deltas, ndeltas_at_savepoint;
+    size_t ndeltas, cap_deltas;
     char *idem_buf; /* the last idempotency entry read */
     size_t idem_cap;
-    size_t arena_len, arena_cap, arena_at_savepoint;
+    size_t arena_len, arena_cap;
 };
 
 static int s_exec(store_t *self, const char *sql, char *err, size_t errlen)
@@ -172,9 +170,6 @@ static int s_prepare_own(store_t *self)
         {&self->begin, "BEGIN IMMEDIATE"},
         {&self->commit, "COMMIT"},
         {&self->rollback, "ROLLBACK"},
-        {&self->savepoint, "SAVEPOINT req"},
-        {&self->release, "RELEASE req"},
-        {&self->rollback_to, "ROLLBACK TO req"},
         {&self->event_insert,
          "INSERT INTO events (seq, type, ts, data) VALUES (?, ?, ?, ?)"},
         {&self->events_since, "SELECT seq, type, ts, data FROM events"
@@ -355,7 +350,7 @@ static int s_count_write(store_t *self, const char *key, int64_t delta)
 }
 
 /* Writes the pending counter deltas, one UPSERT per key, in the open
- * transaction (outside any savepoint), and forgets them. Returns 0 or -1. */
+ * transaction, and forgets them. Returns 0 or -1. */
 static int s_counts_flush(store_t *self)
 {
     assert(self->state == S_OPEN);
@@ -387,35 +382,6 @@ int store_commit(store_t *self)
     }
     store_rollback(self);
     return -1;
-}
-
-int store_savepoint(store_t *self)
-{
-    assert(self->state == S_OPEN);
-    if (store_step(self, self->savepoint) < 0)
-        return -1;
-    self->state = S_IN_REQUEST;
-    self->seq_at_savepoint = self->last_seq;
-    self->npending_at_savepoint = self->npending;
-    self->arena_at_savepoint = self->arena_len;
-    self->ndeltas_at_savepoint = self->ndeltas;
-    return 0;
-}
-
-int store_savepoint_end(store_t *self, int ok)
-{
-    assert(self->state == S_IN_REQUEST);
-    self->state = S_OPEN;
-    if (ok)
-        return store_step(self, self->release) < 0 ? -1 : 0;
-    self->last_seq = self->seq_at_savepoint;
-    self->npending = self->npending_at_savepoint;
-    self->arena_len = self->arena_at_savepoint;
-    self->ndeltas = self->ndeltas_at_savepoint;
-    if (store_step(self, self->rollback_to) < 0 ||
-        store_step(self, self->release) < 0)
-        return -1;
-    return 0;
 }
 
 void store_mark(const store_t *self, store_mark_t *mark)
@@ -680,9 +646,8 @@ int store_count_add(store_t *self, const char *key, int64_t delta)
 int store_counts(store_t *self,
                  void (*cb)(const char *key, int64_t n, void *arg), void *arg)
 {
-    /* Reads inside the open transaction see its released requests' moves,
-     * as when each move was its own UPSERT. */
-    assert(self->state != S_IN_REQUEST || self->ndeltas == 0);
+    /* Reads inside the open transaction see its own moves, as when each
+     * move was its own UPSERT. */
     if (self->state == S_OPEN && self->ndeltas && s_counts_flush(self) < 0)
         return -1;
     sqlite3_stmt *st = self->counts;

@@ -5,11 +5,11 @@
  *
  *    1. Every write happens inside one BEGIN IMMEDIATE transaction per loop
  *       turn (group commit). A request that fails leaves no trace: either it
- *       wrote nothing (store_dirty tells), or the caller undoes it, with a
- *       savepoint of its own or by rolling the whole turn back.
+ *       wrote nothing (store_dirty tells), or the caller rolls the whole
+ *       transaction back. There are no savepoints.
  *    2. An event is appended to the log in the same transaction as the
  *       change it describes; seq counts from 1 with no gaps, also across
- *       rolled-back savepoints and failed commits.
+ *       rolled-back transactions and failed commits.
  *    3. Events are handed out for publishing (store_committed) only after
  *       their transaction committed.
  *    4. An idempotency key is stored with the reply it got, in the same
@@ -19,8 +19,8 @@
  *    6. Counters (requests by status, ...) move in the same transaction as
  *       what they count, so reading them never scans a table. Their moves
  *       are kept in memory and written once per key just before COMMIT
- *       (forgotten with a rolled-back savepoint or transaction); a read
- *       inside the transaction writes them first.
+ *       (forgotten with a rolled-back transaction); a read inside the
+ *       transaction writes them first.
  *
  *  The file is in WAL mode with synchronous=FULL unless configured NORMAL,
  *  and busy_timeout set for other readers (julictl backup, the sqlite3
@@ -86,13 +86,6 @@ int store_commit(store_t *self);
 /* ROLLBACK of the whole transaction: its events are forgotten and seq is
  * restored. */
 void store_rollback(store_t *self);
-
-/* SAVEPOINT around one request. Returns 0 or -1. */
-int store_savepoint(store_t *self);
-
-/* RELEASE the savepoint (OK=1) or roll back to it and release it (OK=0);
- * rolling back also forgets the events appended since the savepoint. */
-int store_savepoint_end(store_t *self, int ok);
 
 /* Where the open transaction stands: taken before a request, so that
  * store_dirty can tell whether it wrote anything. */
@@ -173,8 +166,7 @@ int store_offset_set(store_t *self, const char *upstream, uint64_t seq);
 int store_count_add(store_t *self, const char *key, int64_t delta);
 
 /* Calls CB with every counter, in key order, with the moves of the open
- * transaction. Not inside a request's savepoint after moves in it.
- * Returns 0 or -1. */
+ * transaction. Returns 0 or -1. */
 int store_counts(store_t *self,
                  void (*cb)(const char *key, int64_t n, void *arg),
                  void *arg);

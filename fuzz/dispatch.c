@@ -19,10 +19,10 @@
  *  An input whose role byte has bit 0x40 set is one of intake's events
  *  instead, for the apply hook main.c gives the follower (fuzz_upstream).
  *  An input whose role byte has its top bit set also fires the deadlines
- *  afterwards as if 30 days had passed (what deadline.c's timer does), so
- *  escalation and the breach counter run too. After every input the
- *  counters stats reads must agree with the tasks table, and each unit's
- *  open count with its open tasks.
+ *  afterwards as if 30 days had passed (deadline_fire, what deadline.c's
+ *  timer calls), so escalation and the breach counter run too. After
+ *  every input the counters stats reads must agree with the tasks table,
+ *  and each unit's open count with its open tasks.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -202,28 +202,6 @@ static void s_up(void)
     fuzz_state_seeded(&s.state, s.counts);
 }
 
-/* What deadline.c's timer does when it fires at NOW. */
-static void s_deadlines(uint64_t now)
-{
-    int64_t ids[64];
-    size_t n = 0;
-    int rc;
-    sqlite3_bind_int64(s.dp.due_now, 1, (sqlite3_int64)now);
-    sqlite3_bind_int(s.dp.due_now, 2, 64);
-    while ((rc = store_step(s.store, s.dp.due_now)) == 1)
-        ids[n++] = sqlite3_column_int64(s.dp.due_now, 0);
-    if (rc < 0 || !n || store_begin(s.store) < 0)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        if (store_savepoint(s.store) < 0)
-            break;
-        rc = task_deadline_passed(&s.dp, ids[i], now);
-        store_savepoint_end(s.store, rc >= 0);
-    }
-    store_commit(s.store);
-    fuzz_check_events(s.store);
-}
-
 /* Each unit's open count against its open tasks (directory.c's invariant
  * 3). */
 static void s_check_loads(void)
@@ -275,8 +253,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_state_renew(&s.state, s_down, s_up);
     fuzz_input(s.api, "intake", dispatch_apply, &s.dp, data, size, &s.reply);
-    if (size && data[0] & 0x80)
-        s_deadlines(clock_now_ms() + 30ull * 86400000);
+    if (size && data[0] & 0x80) {
+        deadline_fire(&s.dp, clock_now_ms() + 30ull * 86400000);
+        fuzz_check_events(s.store);
+    }
     fuzz_probes_run(&s.probes, &s.state, s.api, &s.reply);
     fuzz_check_counts(s.store, "tasks.", s.counts);
     s_check_loads();

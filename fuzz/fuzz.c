@@ -348,13 +348,9 @@ int fuzz_upstream(store_t *store, const char *upstream, const uint8_t *frame,
     if (store_offset_get(store, upstream, &e.seq) < 0 || store_begin(store) < 0)
         abort();
     e.seq++;
-    int rc = -1;
-    if (store_savepoint(store) == 0) {
-        rc = apply(ctx, &e);
-        if (store_savepoint_end(store, rc == 0) < 0)
-            rc = -1;
-    }
-    if (rc < 0) {
+    /* As follow.c does: no savepoint, and a failure rolls the whole
+     * delivery back. */
+    if (apply(ctx, &e) < 0) {
         store_rollback(store);
         fprintf(stderr,
                 "fuzz: the apply hook failed on %s's event %.*s "

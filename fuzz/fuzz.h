@@ -193,10 +193,10 @@ void fuzz_input(api_t *api, const char *upstream,
  * follow.c hands it over: FRAME[0..LEN) is decoded under a follower's
  * limits as {ts, type, data} (seq is the next after STORE's offset of
  * UPSTREAM; a frame follow.c would skip is skipped), then APPLY(CTX, e) runs
- * in a savepoint of a transaction that also moves the offset, and
- * fuzz_check_events. Returns 1, or 0 when skipped. Aborts when APPLY fails
- * on this healthy in-memory store: the follower would retry that event
- * forever. */
+ * in a transaction that also moves the offset (rolled back whole when it
+ * fails, as follow.c does), and fuzz_check_events. Returns 1, or 0 when
+ * skipped. Aborts when APPLY fails on this healthy in-memory store: the
+ * follower would retry that event forever. */
 int fuzz_upstream(store_t *store, const char *upstream, const uint8_t *frame,
                   size_t len, int (*apply)(void *ctx, const follow_event_t *e),
                   void *ctx);

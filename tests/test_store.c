@@ -2,10 +2,10 @@
  *
  *  Opening creates and migrates the file by user_version, one step once;
  *  the pragmas are as configured; the event log counts seq from 1 without
- *  gaps across rolled-back savepoints and failed commits, hands out events
- *  only once committed and keeps them across a reopen; idempotency keys and
- *  upstream offsets move with their transaction; a checkpoint copies the
- *  WAL into the file.
+ *  gaps across rolled-back transactions and failed commits, hands out
+ *  events only once committed and keeps them across a reopen; idempotency
+ *  keys, upstream offsets and counters move with their transaction; a
+ *  checkpoint copies the WAL into the file.
  *
  *  What is "in the file" is read through a second, read-only connection, so
  *  the store's own state cannot vouch for itself.
@@ -417,36 +417,35 @@ static void test_many_events_in_one_transaction(void **state)
     }
 }
 
-static void test_rolled_back_savepoint_reuses_seq(void **state)
+static void test_rolled_back_transaction_reuses_seq(void **state)
 {
     fx_t *fx = *state;
     store_t *st = s_open(fx);
     assert_int_equal(store_begin(st), 0);
-
-    assert_int_equal(store_savepoint(st), 0);
     assert_int_equal(s_append(st, "kept.1", 1, 10), 1);
-    assert_int_equal(store_savepoint_end(st, 1), 0);
-
-    assert_int_equal(store_savepoint(st), 0);
-    assert_int_equal(s_append(st, "lost.2", 2, 20), 2);
-    assert_int_equal(s_append(st, "lost.3", 3, 30), 3);
-    assert_int_equal(store_savepoint_end(st, 0), 0);
-    assert_int_equal(store_last_seq(st), 1);
-
-    assert_int_equal(store_savepoint(st), 0);
-    assert_int_equal(s_append(st, "kept.2", 4, 40), 2);
-    assert_int_equal(store_savepoint_end(st, 1), 0);
     assert_int_equal(store_commit(st), 0);
 
-    size_t n = 0;
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(s_append(st, "lost.2", 2, 20), 2);
+    assert_int_equal(s_append(st, "lost.3", 3, 30), 3);
+    store_rollback(st);
+    assert_false(store_in_transaction(st));
+    assert_int_equal(store_last_seq(st), 1);
+    assert_int_equal(store_durable_seq(st), 1);
+    size_t n = 99;
+    store_committed(st, &n);
+    assert_int_equal(n, 0);
+
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(s_append(st, "kept.2", 4, 40), 2);
+    assert_int_equal(store_commit(st), 0);
+
     const event_t *ev = store_committed(st, &n);
-    assert_int_equal(n, 2);
-    assert_int_equal(ev[0].seq, 1);
-    assert_string_equal(ev[0].type, "kept.1");
-    assert_int_equal(ev[1].seq, 2);
-    assert_string_equal(ev[1].type, "kept.2");
-    assert_int_equal(ev[1].ts, 40);
-    assert_int_equal(((const unsigned char *)ev[1].data)[3], 4);
+    assert_int_equal(n, 1);
+    assert_int_equal(ev[0].seq, 2);
+    assert_string_equal(ev[0].type, "kept.2");
+    assert_int_equal(ev[0].ts, 40);
+    assert_int_equal(((const unsigned char *)ev[0].data)[3], 4);
 
     assert_int_equal(s_file_int(fx, "SELECT count(*) FROM events"), 2);
     assert_int_equal(s_file_int(fx, "SELECT max(seq) FROM events"), 2);
@@ -508,10 +507,8 @@ static void test_durable_seq(void **state)
     s_append(st, "e", 3, 3);
     assert_int_equal(store_last_seq(st), 3);
     assert_int_equal(store_durable_seq(st), 2);
-    assert_int_equal(store_savepoint(st), 0);
     s_append(st, "e", 4, 4);
     assert_int_equal(store_durable_seq(st), 2);
-    assert_int_equal(store_savepoint_end(st, 1), 0);
     assert_int_equal(store_commit(st), 0);
     assert_int_equal(store_durable_seq(st), 4);
     assert_int_equal(store_last_seq(st), 4);
@@ -580,7 +577,6 @@ static void test_failed_commit_forgets_everything(void **state)
 
     assert_int_equal(store_begin(st), 0);
     assert_int_equal(s_append(st, "doomed.a", 2, 2), 2);
-    assert_int_equal(store_savepoint(st), 0);
     assert_int_equal(s_append(st, "doomed.b", 3, 3), 3);
     store_idem_t entry = {.type = "t", .body = "b", .body_len = 1,
                           .reply = "r", .reply_len = 1};
@@ -588,7 +584,6 @@ static void test_failed_commit_forgets_everything(void **state)
     assert_int_equal(store_offset_set(st, "up", 9), 0);
     /* The deferred foreign key lets the row in until COMMIT. */
     assert_int_equal(store_step(st, orphan), 0);
-    assert_int_equal(store_savepoint_end(st, 1), 0);
     assert_int_equal(store_last_seq(st), 3);
 
     assert_int_equal(store_commit(st), -1);
@@ -717,22 +712,20 @@ static void test_idem_get_twice(void **state)
     assert_int_equal(s_file_int(fx, "SELECT count(*) FROM idem"), 2);
 }
 
-static void test_idem_rolled_back_with_savepoint(void **state)
+static void test_idem_rolled_back_with_transaction(void **state)
 {
     fx_t *fx = *state;
     store_t *st = s_open(fx);
     store_idem_t e = {.type = "t", .body = "b", .body_len = 1,
                       .reply = "r", .reply_len = 1};
     assert_int_equal(store_begin(st), 0);
-    assert_int_equal(store_savepoint(st), 0);
     assert_int_equal(store_idem_put(st, "gone", 4, &e), 0);
     store_idem_t out;
     assert_int_equal(store_idem_get(st, "gone", 4, &out), 1);
-    assert_int_equal(store_savepoint_end(st, 0), 0);
+    store_rollback(st);
     assert_int_equal(store_idem_get(st, "gone", 4, &out), 0);
-    assert_int_equal(store_savepoint(st), 0);
+    assert_int_equal(store_begin(st), 0);
     assert_int_equal(store_idem_put(st, "kept", 4, &e), 0);
-    assert_int_equal(store_savepoint_end(st, 1), 0);
     assert_int_equal(store_commit(st), 0);
     assert_int_equal(store_idem_get(st, "gone", 4, &out), 0);
     assert_int_equal(store_idem_get(st, "kept", 4, &out), 1);
@@ -769,9 +762,9 @@ static void test_idem_duplicate_put_fails(void **state)
                            .reply = "r2", .reply_len = 2};
     assert_int_equal(store_begin(st), 0);
     assert_int_equal(store_idem_put(st, "k", 1, &first), 0);
-    assert_int_equal(store_savepoint(st), 0);
+    /* The failed statement undoes only itself: the transaction goes on. */
     assert_int_equal(store_idem_put(st, "k", 1, &second), -1);
-    assert_int_equal(store_savepoint_end(st, 0), 0);
+    assert_true(store_in_transaction(st));
     assert_int_equal(store_commit(st), 0);
     store_idem_t out;
     assert_int_equal(store_idem_get(st, "k", 1, &out), 1);
@@ -856,18 +849,66 @@ static void test_offsets(void **state)
     assert_int_equal(store_offset_get(st, "scoring", &seq), 0);
     assert_int_equal(seq, 0);
 
-    /* Moved in a savepoint that is rolled back: back where it was. */
+    /* Moved in a transaction that is rolled back: back where it was. */
     assert_int_equal(store_begin(st), 0);
-    assert_int_equal(store_savepoint(st), 0);
     assert_int_equal(store_offset_set(st, "intake", 100), 0);
     assert_int_equal(store_offset_set(st, "scoring", 1), 0);
-    assert_int_equal(store_savepoint_end(st, 0), 0);
+    assert_int_equal(store_offset_get(st, "intake", &seq), 0);
+    assert_int_equal(seq, 100);
+    store_rollback(st);
     assert_int_equal(store_offset_get(st, "intake", &seq), 0);
     assert_int_equal(seq, 8);
     assert_int_equal(store_offset_get(st, "scoring", &seq), 0);
     assert_int_equal(seq, 0);
-    assert_int_equal(store_commit(st), 0);
     assert_int_equal(s_file_int(fx, "SELECT count(*) FROM offsets"), 2);
+}
+
+/* -- counters -------------------------------------------------------------- */
+
+/* What store_counts handed to its callback, as "key=n;..." in key order. */
+static void s_on_count(const char *key, int64_t n, void *arg)
+{
+    char *out = arg;
+    size_t len = strlen(out);
+    snprintf(out + len, 256 - len, "%s=%lld;", key, (long long)n);
+}
+
+static void s_counts_are(store_t *st, const char *want)
+{
+    char got[256] = "";
+    assert_int_equal(store_counts(st, s_on_count, got), 0);
+    assert_string_equal(got, want);
+}
+
+static void test_counters_move_with_their_transaction(void **state)
+{
+    fx_t *fx = *state;
+    store_t *st = s_open(fx);
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(store_count_add(st, "a", 5), 0);
+    assert_int_equal(store_count_add(st, "b", 1), 0);
+    assert_int_equal(store_count_add(st, "a", -2), 0);
+    assert_int_equal(store_commit(st), 0);
+    s_counts_are(st, "a=3;b=1;");
+
+    /* Rolled back: the moves are forgotten, also those a read inside the
+     * transaction already wrote. */
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(store_count_add(st, "a", 10), 0);
+    assert_int_equal(store_count_add(st, "c", 1), 0);
+    s_counts_are(st, "a=13;b=1;c=1;");
+    assert_int_equal(store_count_add(st, "b", 7), 0);
+    store_rollback(st);
+    s_counts_are(st, "a=3;b=1;");
+
+    /* The next transaction starts from what was committed. */
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(store_count_add(st, "b", 1), 0);
+    assert_int_equal(store_commit(st), 0);
+    s_counts_are(st, "a=3;b=2;");
+    assert_int_equal(s_file_int(fx, "SELECT n FROM counts WHERE key = 'b'"),
+                     2);
+    assert_int_equal(s_file_int(fx, "SELECT count(*) FROM counts"), 2);
 }
 
 /* -- checkpoints ----------------------------------------------------------- */
@@ -926,7 +967,7 @@ int main(void)
         T(test_append_and_committed),
         T(test_committed_holds_only_the_last_transaction),
         T(test_many_events_in_one_transaction),
-        T(test_rolled_back_savepoint_reuses_seq),
+        T(test_rolled_back_transaction_reuses_seq),
         T(test_events_since),
         T(test_durable_seq),
         T(test_events_survive_reopen),
@@ -935,11 +976,12 @@ int main(void)
         T(test_column_copy_cuts_between_characters),
         T(test_idem_put_get),
         T(test_idem_get_twice),
-        T(test_idem_rolled_back_with_savepoint),
+        T(test_idem_rolled_back_with_transaction),
         T(test_idem_survives_reopen),
         T(test_idem_duplicate_put_fails),
         T(test_idem_empty_body),
         T(test_offsets),
+        T(test_counters_move_with_their_transaction),
         T(test_checkpoint_copies_wal_into_file),
 #undef T
     };

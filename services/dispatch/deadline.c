@@ -6,8 +6,14 @@
  *  One libuv timer is armed for the earliest `due` in the store: at start,
  *  so a deadline that passed while dispatch was down fires at once, and
  *  again after every firing. deadline_note only ever brings it forward; a
- *  firing that finds nothing due (its transaction rolled back) re-arms from
- *  the store, so the timer never trusts memory over the store.
+ *  firing re-arms from the store, so the timer never trusts memory over
+ *  the store.
+ *
+ *  A firing (deadline_fire) handles up to DEADLINE_BATCH due tasks in one
+ *  transaction. Handling a task fails only when the store does, as a
+ *  follower's apply does: then the whole batch rolls back, like a
+ *  follower's delivery, and the timer tries again DEADLINE_RETRY_MS later
+ *  (the due times it would find have passed: re-arming at them would spin).
  */
 #include "clock.h"
 #include "dispatch.h"
@@ -15,7 +21,8 @@
 #include "event.h"
 #include "log.h"
 
-#define DEADLINE_BATCH 256
+#define DEADLINE_BATCH    256
+#define DEADLINE_RETRY_MS 1000
 
 int deadline_prepare(dispatch_t *dp)
 {
@@ -29,10 +36,29 @@ int deadline_prepare(dispatch_t *dp)
 
 static void s_arm_at(dispatch_t *dp, int64_t due);
 
-static void s_on_timer(uv_timer_t *t)
+/* Handles the tasks of IDS[0..N) in one transaction at NOW. Returns 0 when
+ * committed (or N is 0), -1 when the store failed (nothing of it stays). */
+static int s_escalate(dispatch_t *dp, const int64_t *ids, size_t n,
+                      uint64_t now)
 {
-    dispatch_t *dp = t->data;
-    uint64_t now = clock_now_ms();
+    if (!n)
+        return 0;
+    if (store_begin(dp->store) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (task_deadline_passed(dp, ids[i], now) < 0) {
+            store_rollback(dp->store);
+            return -1;
+        }
+    if (store_commit(dp->store) < 0)
+        return -1;
+    if (dp->daemon && daemon_api(dp->daemon))
+        api_publish_committed(daemon_api(dp->daemon));
+    return 0;
+}
+
+void deadline_fire(dispatch_t *dp, uint64_t now)
+{
     int64_t ids[DEADLINE_BATCH];
     size_t n = 0;
     int rc;
@@ -41,23 +67,19 @@ static void s_on_timer(uv_timer_t *t)
     sqlite3_bind_int(dp->due_now, 2, DEADLINE_BATCH);
     while ((rc = store_step(dp->store, dp->due_now)) == 1)
         ids[n++] = sqlite3_column_int64(dp->due_now, 0);
-    if (rc < 0 || (n && store_begin(dp->store) < 0)) {
-        s_arm_at(dp, (int64_t)now + 1000); /* the store is busy: retry */
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (store_savepoint(dp->store) < 0)
-            break;
-        rc = task_deadline_passed(dp, ids[i], now);
-        store_savepoint_end(dp->store, rc >= 0);
-    }
-    if (n && store_commit(dp->store) == 0 && dp->daemon &&
-        daemon_api(dp->daemon))
-        api_publish_committed(daemon_api(dp->daemon));
-    if (n == DEADLINE_BATCH)
+    if (rc < 0 || s_escalate(dp, ids, n, now) < 0) {
+        log_warn("deadline: the store failed: retrying in %d ms",
+                 DEADLINE_RETRY_MS);
+        s_arm_at(dp, (int64_t)now + DEADLINE_RETRY_MS);
+    } else if (n == DEADLINE_BATCH)
         s_arm_at(dp, (int64_t)now); /* more are due: go on next turn */
     else
         deadline_start(dp);
+}
+
+static void s_on_timer(uv_timer_t *t)
+{
+    deadline_fire(t->data, clock_now_ms());
 }
 
 static void s_arm_at(dispatch_t *dp, int64_t due)

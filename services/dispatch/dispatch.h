@@ -221,6 +221,10 @@ int deadline_prepare(dispatch_t *dp);
 void deadline_start(dispatch_t *dp);
 /* Notes a new due time: the timer fires no later than DUE. */
 void deadline_note(dispatch_t *dp, int64_t due);
+/* What the timer does when it fires at NOW (Unix ms): escalates the tasks
+ * due by then in one transaction, publishes their events, and re-arms the
+ * timer (1 s later when the store failed: the batch rolled back). */
+void deadline_fire(dispatch_t *dp, uint64_t now);
 void deadline_stop(dispatch_t *dp);
 
 /* -- rates.c --------------------------------------------------------------- */
