@@ -3,10 +3,19 @@
  *
  *  Transaction states:
  *
- *      IDLE --store_begin--> OPEN
- *        ^                   |
- *        +---store_commit----+  (a failed commit rolls back: also IDLE)
- *        +---store_rollback--+
+ *      IDLE --store_begin--> OPEN --store_step fails, and SQLite--> LOST
+ *        ^                   |       rolled the transaction back     |
+ *        |                   |       by itself (disk full, I/O)      |
+ *        +---store_commit----+                                       |
+ *        +---store_rollback--+-------store_rollback, store_commit----+
+ *
+ *  A failed commit rolls back too, to IDLE. In LOST, SQLite is back in
+ *  autocommit mode: a write would commit on its own, after the writes
+ *  SQLite undid, so every write fails (store_step refuses any statement
+ *  that is not read-only, store_count_add refuses moves) and so does the
+ *  commit, until the caller rolls back, which restores seq and forgets
+ *  the events and counter moves, as for any rollback. store_dirty reports
+ *  a LOST transaction as changed: more than the caller's request is gone.
  *
  *  Events appended in the open transaction are kept in a reusable arena
  *  (s_pending) so they can be published once the commit is durable.
@@ -26,7 +35,7 @@
 #define STORE_MAX_STMTS 96
 #define STORE_COUNT_KEY 96 /* longer keys are written at once */
 
-enum { S_IDLE, S_OPEN };
+enum { S_IDLE, S_OPEN, S_LOST };
 
 /* The store's own schema, before the daemon's steps. */
 static const char *const s_schema =
@@ -258,7 +267,7 @@ void store_close(store_t **self_p)
     store_t *self = *self_p;
     if (!self)
         return;
-    if (self->state != S_IDLE)
+    if (self->state != S_IDLE && !sqlite3_get_autocommit(self->db))
         sqlite3_step(self->rollback);
     for (size_t i = 0; i < self->nstmts; i++)
         sqlite3_finalize(self->stmts[i]);
@@ -275,6 +284,11 @@ void store_close(store_t **self_p)
 
 int store_step(store_t *self, sqlite3_stmt *stmt)
 {
+    if (self->state == S_LOST && !sqlite3_stmt_readonly(stmt)) {
+        log_debug("store: the transaction is lost: refused %.60s",
+                  sqlite3_sql(stmt));
+        return -1;
+    }
     int rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW)
         return 1;
@@ -283,6 +297,11 @@ int store_step(store_t *self, sqlite3_stmt *stmt)
         return 0;
     log_error("store: %s (%.60s)", sqlite3_errmsg(self->db),
               sqlite3_sql(stmt));
+    if (self->state == S_OPEN && sqlite3_get_autocommit(self->db)) {
+        log_warn("store: SQLite rolled the transaction back: its writes "
+                 "fail until it is rolled back");
+        self->state = S_LOST;
+    }
     return -1;
 }
 
@@ -375,8 +394,9 @@ static int s_counts_flush(store_t *self)
 
 int store_commit(store_t *self)
 {
-    assert(self->state == S_OPEN);
-    if (s_counts_flush(self) == 0 && store_step(self, self->commit) == 0) {
+    assert(self->state != S_IDLE);
+    if (self->state == S_OPEN && s_counts_flush(self) == 0 &&
+        store_step(self, self->commit) == 0) {
         self->state = S_IDLE;
         return 0;
     }
@@ -393,10 +413,11 @@ void store_mark(const store_t *self, store_mark_t *mark)
 int store_dirty(const store_t *self, const store_mark_t *mark)
 {
     /* An I/O or disk-full error may have made SQLite roll the whole
-     * transaction back by itself: that undid more than this request. */
+     * transaction back by itself (LOST): that undid more than this
+     * request. */
     return sqlite3_total_changes64(self->db) != mark->changes ||
            self->npending != mark->events || self->ndeltas != mark->deltas ||
-           (self->state != S_IDLE && sqlite3_get_autocommit(self->db));
+           self->state == S_LOST;
 }
 
 int store_in_transaction(const store_t *self)
@@ -626,6 +647,8 @@ int store_offset_set(store_t *self, const char *upstream, uint64_t seq)
 int store_count_add(store_t *self, const char *key, int64_t delta)
 {
     assert(self->state != S_IDLE);
+    if (self->state == S_LOST)
+        return -1;
     size_t len = strlen(key);
     if (len >= STORE_COUNT_KEY)
         return s_count_write(self, key, delta);

@@ -63,7 +63,11 @@ void store_close(store_t **self_p);
 sqlite3_stmt *store_prepare(store_t *self, const char *sql);
 
 /* Steps STMT: 1 for a row, 0 when done (STMT is then reset), -1 on error
- * (logged; STMT reset). Bindings stay until the caller rebinds. */
+ * (logged; STMT reset). Bindings stay until the caller rebinds. When an
+ * error made SQLite roll the open transaction back by itself (disk full,
+ * I/O error), the transaction is lost: from then on every statement that
+ * writes fails, and so do store_count_add and store_commit, until
+ * store_rollback. */
 int store_step(store_t *self, sqlite3_stmt *stmt);
 
 /* Resets STMT after a caller stopped reading rows early. */
@@ -80,11 +84,12 @@ void store_column_copy(sqlite3_stmt *stmt, int col, char *dst, size_t size);
 int store_begin(store_t *self);
 
 /* COMMIT. Returns 0; or -1 after rolling the whole transaction back (then
- * the events appended in it are forgotten and seq is restored). */
+ * the events appended in it are forgotten and seq is restored), always so
+ * for a lost transaction. */
 int store_commit(store_t *self);
 
-/* ROLLBACK of the whole transaction: its events are forgotten and seq is
- * restored. */
+/* ROLLBACK of the whole transaction, open or lost: its events and counter
+ * moves are forgotten and seq is restored. */
 void store_rollback(store_t *self);
 
 /* Where the open transaction stands: taken before a request, so that
@@ -97,10 +102,10 @@ typedef struct {
 void store_mark(const store_t *self, store_mark_t *mark);
 
 /* True when the transaction wrote a row, an event or a counter move since
- * MARK, or is gone (SQLite rolled it back itself after an error). */
+ * MARK, or is lost (SQLite rolled it back itself after an error). */
 int store_dirty(const store_t *self, const store_mark_t *mark);
 
-/* True while a transaction is open. */
+/* True while a transaction is open, or lost and not yet rolled back. */
 int store_in_transaction(const store_t *self);
 
 /* Runs a passive WAL checkpoint (outside any transaction). */

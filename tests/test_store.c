@@ -647,6 +647,115 @@ static void test_column_copy_cuts_between_characters(void **state)
     }
 }
 
+/* -- a transaction SQLite rolls back by itself ---------------------------- */
+
+/* Sets the file's page limit to PAGES (SQLite keeps it at least at the
+ * current size) through the store. */
+static void s_max_pages(store_t *st, const char *pages)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA max_page_count = %s", pages);
+    sqlite3_stmt *pragma = store_prepare(st, sql);
+    assert_non_null(pragma);
+    assert_int_equal(store_step(st, pragma), 1);
+    store_reset(pragma);
+}
+
+/* Fills the disk (the page limit) in a transaction with an event, a key, an
+ * offset and a counter move in it: SQLite rolls the whole transaction back.
+ * Every later write of it must fail rather than commit on its own, then the
+ * transaction ends by store_commit (COMMIT) or store_rollback, and the
+ * next one carries on from seq 1 without a gap. */
+static void s_lose_transaction(fx_t *fx, int end_by_commit)
+{
+    store_t *st = fx->store;
+    sqlite3_stmt *big = store_prepare(
+        st, "INSERT INTO things (name) VALUES (zeroblob(200000))");
+    sqlite3_stmt *small =
+        store_prepare(st, "INSERT INTO things (name) VALUES ('x')");
+    assert_non_null(big);
+    assert_non_null(small);
+    store_idem_t entry = {.type = "t", .body = "b", .body_len = 1,
+                          .reply = "r", .reply_len = 1};
+    const unsigned char data[] = {0x80};
+    uint64_t seq = 0;
+
+    assert_int_equal(store_begin(st), 0);
+    store_mark_t mark;
+    store_mark(st, &mark);
+    assert_int_equal(s_append(st, "doomed", 2, 2), 2);
+    assert_int_equal(store_idem_put(st, "k", 1, &entry), 0);
+    assert_int_equal(store_offset_set(st, "up", 9), 0);
+    assert_int_equal(store_count_add(st, "n", 1), 0);
+    s_max_pages(st, "1");
+    assert_int_equal(store_step(st, big), -1);
+    /* Room again: a write that ran now would commit on its own. */
+    s_max_pages(st, "1000000");
+
+    assert_true(store_in_transaction(st));
+    assert_true(store_dirty(st, &mark));
+    assert_int_equal(store_event_append(st, "late", data, 1, 3, &seq), -1);
+    assert_int_equal(store_idem_put(st, "k2", 2, &entry), -1);
+    assert_int_equal(store_offset_set(st, "up", 10), -1);
+    assert_int_equal(store_count_add(st, "n", 1), -1);
+    assert_int_equal(store_step(st, small), -1);
+    /* Reads still answer, from what is committed. */
+    uint64_t off = 99;
+    assert_int_equal(store_offset_get(st, "up", &off), 0);
+    assert_int_equal(off, 5);
+    if (end_by_commit)
+        assert_int_equal(store_commit(st), -1);
+    else
+        store_rollback(st);
+    assert_false(store_in_transaction(st));
+    assert_int_equal(store_last_seq(st), 1);
+    assert_int_equal(store_durable_seq(st), 1);
+
+    /* Nothing of it reached the file. */
+    assert_int_equal(s_file_int(fx, "SELECT count(*) FROM events"), 1);
+    assert_int_equal(s_file_int(fx, "SELECT count(*) FROM things"), 0);
+    assert_int_equal(s_file_int(fx, "SELECT count(*) FROM idem"), 0);
+    assert_int_equal(s_file_int(fx, "SELECT seq FROM offsets"), 5);
+    assert_int_equal(s_file_int(fx, "SELECT count(*) FROM counts"), 0);
+
+    /* The next transaction works, and seq goes on from 1. */
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(s_append(st, "after", 4, 4), 2);
+    assert_int_equal(store_step(st, small), 0);
+    assert_int_equal(store_commit(st), 0);
+    size_t n = 0;
+    const event_t *ev = store_committed(st, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(ev[0].seq, 2);
+    assert_string_equal(ev[0].type, "after");
+    assert_int_equal(s_file_int(fx, "SELECT max(seq) FROM events"), 2);
+    assert_int_equal(s_file_int(fx, "SELECT count(*) FROM events"), 2);
+    assert_int_equal(s_file_int(fx, "SELECT count(*) FROM things"), 1);
+}
+
+static void s_lost_setup(fx_t *fx)
+{
+    store_t *st = s_open(fx);
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(s_append(st, "kept", 1, 1), 1);
+    assert_int_equal(store_offset_set(st, "up", 5), 0);
+    assert_int_equal(store_commit(st), 0);
+}
+
+static void test_lost_transaction_until_rollback(void **state)
+{
+    fx_t *fx = *state;
+    s_lost_setup(fx);
+    s_lose_transaction(fx, 0);
+}
+
+static void test_lost_transaction_fails_to_commit(void **state)
+{
+    fx_t *fx = *state;
+    s_lost_setup(fx);
+    s_lose_transaction(fx, 1);
+}
+
 /* -- idempotency keys ------------------------------------------------------ */
 
 static void test_idem_put_get(void **state)
@@ -974,6 +1083,8 @@ int main(void)
         T(test_uncommitted_events_lost_on_close),
         T(test_failed_commit_forgets_everything),
         T(test_column_copy_cuts_between_characters),
+        T(test_lost_transaction_until_rollback),
+        T(test_lost_transaction_fails_to_commit),
         T(test_idem_put_get),
         T(test_idem_get_twice),
         T(test_idem_rolled_back_with_transaction),
