@@ -38,8 +38,10 @@ typedef struct {
     size_t routing_off, routing_len;
     int delimiter; /* the request came with an empty delimiter frame */
     size_t reply_off, reply_len;
-    int write_ok;             /* a committed write: undone if commit fails */
-    int undone;               /* a write the turn rolled back: unavailable */
+    int provisional;          /* stands on the turn's open transaction: a
+                                 write, or a query that may have read its
+                                 writes; unavailable if the commit fails */
+    int undone;               /* provisional, and the turn rolled back */
     char id[API_MAX_ID];      /* for the unavailable reply */
     size_t id_len;
     const api_route_t *route; /* NULL for an unknown type */
@@ -157,7 +159,8 @@ static void s_pack_reply(api_t *self, api_status_t st, field_str_t id,
 
 /* Queues self->reply for the peer in PARTS. */
 static void s_queue(api_t *self, const zmq_msg_t *routing, int delimiter,
-                    const api_route_t *route, field_str_t id, int write_ok)
+                    const api_route_t *route, field_str_t id,
+                    int provisional)
 {
     if (self->nout == self->capout) {
         size_t cap = self->capout ? self->capout * 2 : BUS_BATCH;
@@ -179,7 +182,7 @@ static void s_queue(api_t *self, const zmq_msg_t *routing, int delimiter,
     o->reply_len = pack_size(&self->reply);
     msgpack_sbuffer_write(&self->arena.buf, pack_data(&self->reply),
                           o->reply_len);
-    o->write_ok = write_ok;
+    o->provisional = provisional;
     o->undone = 0;
     o->route = route;
     o->id_len = id.ptr ? id.len : 0;
@@ -289,8 +292,9 @@ static const api_route_t *s_route(const api_t *self, field_str_t type)
 /* -- one request ----------------------------------------------------------- */
 
 /* A request of ROUTE failed after writing: rolls back the turn's
- * transaction and marks the writes queued so far undone. A later write of
- * the turn opens a new transaction. */
+ * transaction and marks the replies queued so far that stood on it (writes,
+ * and queries that may have read them) undone. A later write of the turn
+ * opens a new transaction. */
 static void s_undo_turn(api_t *self, const api_route_t *route)
 {
     log_warn("api: %s failed after writing: the turn's %zu earlier "
@@ -300,19 +304,21 @@ static void s_undo_turn(api_t *self, const api_route_t *route)
     self->in_turn = 0;
     self->on_commit = NULL;
     for (size_t i = 0; i < self->nout; i++)
-        if (self->out[i].write_ok) {
-            self->out[i].write_ok = 0;
+        if (self->out[i].provisional) {
+            self->out[i].provisional = 0;
             self->out[i].undone = 1;
         }
 }
 
 /* Checks the envelope and runs the handler. Returns the status; on API_OK
  * the reply's fields are in req->fields, or the whole reply in self->reply
- * when *PACKED is set (a write, or a replay). *WRITE_OK is set for a write
- * whose effect now waits for the commit. */
+ * when *PACKED is set (a write, or a replay). *PROVISIONAL is set for a
+ * write whose effect now waits for the commit, and for a query answered
+ * inside the turn's open transaction: it may have read the turn's writes,
+ * so it stands or falls with them. */
 static api_status_t s_handle(api_t *self, const msgpack_object *root,
                              const api_route_t **route_p, api_req_t *req,
-                             int *write_ok, int *packed)
+                             int *provisional, int *packed)
 {
     field_map_t top;
     field_str_t type;
@@ -331,8 +337,10 @@ static api_status_t s_handle(api_t *self, const msgpack_object *root,
                         route->type);
     if (field_map(&top, "body", FIELD_OPTIONAL, &req->body) < 0)
         return API_INVALID;
-    if (!(route->flags & API_WRITE))
+    if (!(route->flags & API_WRITE)) {
+        *provisional = self->in_turn && !self->turn_failed;
         return route->fn(req, self->opts.ctx);
+    }
 
     if (!req->id.ptr)
         return api_fail(req, API_INVALID, "id: missing");
@@ -369,7 +377,7 @@ static api_status_t s_handle(api_t *self, const msgpack_object *root,
         msgpack_sbuffer_write(&self->reply.buf, seen.reply, seen.reply_len);
         /* The key may have been written earlier in this very turn: the
          * replay stands or falls with the turn, like a write. */
-        *write_ok = 1;
+        *provisional = 1;
         *packed = 1;
         return API_OK;
     }
@@ -387,7 +395,7 @@ static api_status_t s_handle(api_t *self, const msgpack_object *root,
     }
     if (st != API_OK && store_dirty(self->store, &mark))
         s_undo_turn(self, route);
-    *write_ok = st == API_OK;
+    *provisional = st == API_OK;
     *packed = st == API_OK;
     return st;
 }
@@ -419,11 +427,11 @@ static void s_roles(const char *role, api_req_t *req)
 }
 
 /* Runs one request frame: afterwards the whole reply is in self->reply.
- * Returns the status; *ROUTE is the route found (NULL if none), *WRITE_OK
- * set for a write whose effect waits for the commit. */
+ * Returns the status; *ROUTE is the route found (NULL if none),
+ * *PROVISIONAL set for a reply that waits for the commit (s_handle). */
 static api_status_t s_run(api_t *self, const void *bytes, size_t size,
                           const char *role, const api_route_t **route,
-                          field_str_t *id, int *write_ok)
+                          field_str_t *id, int *provisional)
 {
     api_req_t req = {.api = self,
                      .now = clock_now_ms(),
@@ -434,7 +442,7 @@ static api_status_t s_run(api_t *self, const void *bytes, size_t size,
     self->detail[0] = '\0';
     pack_reset(&self->fields);
     *route = NULL;
-    *write_ok = 0;
+    *provisional = 0;
     int packed = 0; /* the reply is in self->reply already */
     api_status_t st;
     msgpack_object root;
@@ -445,7 +453,7 @@ static api_status_t s_run(api_t *self, const void *bytes, size_t size,
                           sizeof self->detail) < 0)
         st = API_MALFORMED;
     else
-        st = s_handle(self, &root, route, &req, write_ok, &packed);
+        st = s_handle(self, &root, route, &req, provisional, &packed);
     if (!packed)
         s_pack_reply(self, st, req.id, &req, self->detail);
     *id = req.id;
@@ -468,10 +476,10 @@ static void s_on_request(bus_socket_t *s, zmq_msg_t *parts, size_t n,
     zmq_msg_t *payload = &parts[n - 1];
     const api_route_t *route;
     field_str_t id;
-    int write_ok;
+    int provisional;
     s_run(self, zmq_msg_data(payload), zmq_msg_size(payload),
-          bus_peer_role(payload), &route, &id, &write_ok);
-    s_queue(self, &parts[0], delimiter, route, id, write_ok);
+          bus_peer_role(payload), &route, &id, &provisional);
+    s_queue(self, &parts[0], delimiter, route, id, provisional);
 }
 
 /* Ends a turn: commits its transaction, if it opened one. Returns 1 when
@@ -519,12 +527,12 @@ void api_call(api_t *self, const void *frame, size_t len, int roles,
             role = names[i];
     const api_route_t *route;
     field_str_t id;
-    int write_ok;
+    int provisional;
     s_run(self, frame, len, roles == ROLE_ANY ? NULL : role, &route, &id,
-          &write_ok);
+          &provisional);
     int committed = s_end_turn(self);
     pack_reset(reply);
-    if (write_ok && !committed) {
+    if (provisional && !committed) {
         s_pack_reply(self, API_UNAVAILABLE, id, NULL, "store: commit failed");
     }
     pack_raw(reply, pack_data(&self->reply), pack_size(&self->reply));
@@ -569,7 +577,7 @@ static void s_on_batch(bus_socket_t *s, void *arg)
     int committed = s_end_turn(self);
     for (size_t i = 0; i < self->nout; i++) {
         const s_outgoing_t *o = &self->out[i];
-        if (o->undone || (o->write_ok && !committed)) {
+        if (o->undone || (o->provisional && !committed)) {
             field_str_t id = {o->id, o->id_len};
             s_pack_reply(self, API_UNAVAILABLE, id, NULL,
                          o->undone ? "store: undone with the turn, retry"

@@ -13,16 +13,19 @@
  *  All requests drained in one loop turn share one transaction. After the
  *  commit the replies go out, then the events the turn logged are
  *  published; when the commit fails, every write of the turn is answered
- *  `unavailable` instead (nothing of it happened). A successful write's
- *  reply is stored under its id in the same transaction.
+ *  `unavailable` instead (nothing of it happened), and so is every query
+ *  answered after the turn's first write, which may have read what never
+ *  happened. A successful write's reply is stored under its id in the same
+ *  transaction.
  *
  *  A handler checks before it writes, so a failed request has changed
  *  nothing, and there is no savepoint per request to pay for. Should one
  *  fail after writing all the same (a store error, or a handler that could
  *  not know earlier), the api rolls the turn back: the failed request's
  *  writes go, and so do those of the turn's requests before it, which are
- *  answered `unavailable` (their clients retry with the same id); the
- *  requests after it start a fresh transaction.
+ *  answered `unavailable` (their clients retry with the same id), as are
+ *  the queries that may have read them; the requests after it start a
+ *  fresh transaction.
  *
  *  The api answers `health` and `events.since` itself; everything else
  *  comes from the service's route table. It borrows the bus, the store and

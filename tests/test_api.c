@@ -1,6 +1,7 @@
 /*  The api's turn: requests drained together share one transaction, and a
  *  request that fails after writing takes the turn's earlier writes with
- *  it (they are answered unavailable and retried), never half of itself.
+ *  it (they are answered unavailable and retried), never half of itself,
+ *  and with them the queries that may have read them.
  *
  *  A real api on an inproc endpoint, a real store; the test's DEALER sends
  *  a burst before the loop runs, so the api drains it in one turn.
@@ -48,8 +49,23 @@ static api_status_t s_add(api_req_t *req, void *ctx)
     return API_OK;
 }
 
+/* things.list: the things' names, as the store shows them now. */
+static api_status_t s_list(api_req_t *req, void *ctx)
+{
+    store_t *store = ctx;
+    sqlite3_stmt *st =
+        store_prepare(store, "SELECT group_concat(name, ' ') FROM things");
+    if (store_step(store, st) != 1)
+        return api_fail(req, API_UNAVAILABLE, "store: cannot read");
+    const char *names = (const char *)sqlite3_column_text(st, 0);
+    pack_kstr(api_reply(req, 1), "names", names ? names : "");
+    store_reset(st);
+    return API_OK;
+}
+
 static const api_route_t s_routes[] = {
     {"thing.add", s_add, API_WRITE, ROLE_ANY},
+    {"things.list", s_list, API_QUERY, ROLE_ANY},
     {NULL, NULL, 0, 0},
 };
 
@@ -207,6 +223,31 @@ static void test_turn_undone_by_a_late_failure(void **state)
     s_expect_store(fx, "B A ", 2);
 }
 
+/* Queues things.list with ID. */
+static void s_send_list(fx_t *fx, const char *id)
+{
+    char json[128];
+    snprintf(json, sizeof json, "{\"type\":\"things.list\",\"id\":\"%s\"}", id);
+    s_send_json(fx, json);
+}
+
+static void test_queries_fall_with_the_turn_they_read(void **state)
+{
+    fx_t *fx = *state;
+    s_send_list(fx, "q0"); /* before any write: what is committed */
+    s_send(fx, "a1", "A");
+    s_send_list(fx, "q1"); /* sees A, which the turn then loses */
+    s_send(fx, "l1", "late");
+    s_send_list(fx, "q2"); /* after the undo: what is committed */
+    s_send(fx, "b1", "B");
+    s_send_list(fx, "q3"); /* sees B, which commits */
+    const char *const want[] = {
+        "q0 ok", "a1 unavailable", "q1 unavailable", "l1 conflict",
+        "q2 ok", "b1 ok",          "q3 ok"};
+    s_expect(fx, want, 7);
+    s_expect_store(fx, "B ", 1);
+}
+
 static void test_clean_failures_cost_nothing(void **state)
 {
     fx_t *fx = *state;
@@ -229,6 +270,8 @@ int main(void)
                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_clean_failures_cost_nothing,
                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_queries_fall_with_the_turn_they_read, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
