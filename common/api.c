@@ -326,8 +326,12 @@ static api_status_t s_handle(api_t *self, const msgpack_object *root,
     if (field_str(&top, "type", FIELD_REQUIRED, 64, &type) < 0)
         return API_INVALID;
     const api_route_t *route = *route_p = s_route(self, type);
-    if (field_str(&top, "id", FIELD_OPTIONAL, API_MAX_ID, &req->id) < 0)
-        return API_INVALID;
+    /* A well-formed id goes back in the reply, whatever the answer; one
+     * that is not is invalid only after the route and the role checks, in
+     * the protocol's order. */
+    field_str_t id;
+    if (field_str(&top, "id", FIELD_OPTIONAL, API_MAX_ID, &id) > 0)
+        req->id = id;
     if (!route)
         return api_fail(req, API_UNKNOWN_TYPE, "type: unknown: %.*s",
                         (int)type.len, type.ptr);
@@ -335,7 +339,8 @@ static api_status_t s_handle(api_t *self, const msgpack_object *root,
     if (!(route->roles & req->roles))
         return api_fail(req, API_FORBIDDEN, "type: %s is not for this caller",
                         route->type);
-    if (field_map(&top, "body", FIELD_OPTIONAL, &req->body) < 0)
+    if (field_str(&top, "id", FIELD_OPTIONAL, API_MAX_ID, &id) < 0 ||
+        field_map(&top, "body", FIELD_OPTIONAL, &req->body) < 0)
         return API_INVALID;
     if (!(route->flags & API_WRITE)) {
         *provisional = self->in_turn && !self->turn_failed;

@@ -66,6 +66,7 @@ static api_status_t s_list(api_req_t *req, void *ctx)
 static const api_route_t s_routes[] = {
     {"thing.add", s_add, API_WRITE, ROLE_ANY},
     {"things.list", s_list, API_QUERY, ROLE_ANY},
+    {"thing.admin", s_add, API_WRITE, ROLE_ADMIN},
     {NULL, NULL, 0, 0},
 };
 
@@ -263,6 +264,54 @@ static void test_clean_failures_cost_nothing(void **state)
     s_expect_store(fx, "A B ", 2);
 }
 
+/* Runs the request written as JSON through api_call with ROLES and
+ * returns its reply as "id error" or "id ok". */
+static const char *s_call(fx_t *fx, int roles, const char *json)
+{
+    pack_t req, reply;
+    pack_init(&req);
+    pack_init(&reply);
+    h_json(&req, json);
+    api_call(fx->api, pack_data(&req), pack_size(&req), roles, &reply);
+    const msgpack_object *r =
+        h_decode_buf(fx->dec, pack_data(&reply), pack_size(&reply))->obj;
+    snprintf(fx->replies[0], sizeof fx->replies[0], "%s %s", h_str(r, "id"),
+             h_ok(r) ? "ok" : h_str(r, "error"));
+    pack_free(&req);
+    pack_free(&reply);
+    return fx->replies[0];
+}
+
+static void test_errors_in_the_protocols_order(void **state)
+{
+    fx_t *fx = *state;
+    static const struct {
+        int roles;
+        const char *json, *want;
+    } cases[] = {
+        /* An id that is not a str: unknown_type and forbidden come first,
+         * and the reply carries no id. */
+        {ROLE_ANY, "{\"type\":\"nope\",\"id\":123}", "(none) unknown_type"},
+        {ROLE_APP, "{\"type\":\"thing.admin\",\"id\":123}", "(none) forbidden"},
+        {ROLE_ADMIN, "{\"type\":\"thing.admin\",\"id\":123}", "(none) invalid"},
+        {ROLE_ADMIN, "{\"type\":\"thing.admin\",\"id\":\"\"}",
+         "(none) invalid"},
+        /* A well-formed id comes back with every answer. */
+        {ROLE_ANY, "{\"type\":\"nope\",\"id\":\"n1\"}", "n1 unknown_type"},
+        {ROLE_APP, "{\"type\":\"thing.admin\",\"id\":\"f1\",\"body\":{}}",
+         "f1 forbidden"},
+        {ROLE_ADMIN, "{\"type\":\"thing.admin\",\"id\":\"i1\",\"body\":{}}",
+         "i1 invalid"},
+        {ROLE_ADMIN,
+         "{\"type\":\"thing.admin\",\"id\":\"k1\",\"body\":{\"name\":\"K\"}}",
+         "k1 ok"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_string_equal(s_call(fx, cases[i].roles, cases[i].json),
+                            cases[i].want);
+    s_expect_store(fx, "K ", 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +321,8 @@ int main(void)
                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(
             test_queries_fall_with_the_turn_they_read, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_errors_in_the_protocols_order,
+                                        s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
