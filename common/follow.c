@@ -9,9 +9,14 @@
  *
  *  While catching up, the next page is asked for as soon as a page
  *  arrives, before it is applied, so the upstream reads page N+1 while
- *  this daemon applies page N. A page that does not start where the
- *  cursor is (the one before it failed to commit) applies nothing, and the
- *  fetch starts again from the cursor.
+ *  this daemon applies page N. A page that does not start right after the
+ *  cursor (page N failed to commit, or the fast path moved the cursor
+ *  meanwhile) opens no transaction and applies nothing, and is asked for
+ *  again from the cursor at once; only a page that was asked for from the
+ *  cursor and still does not start there waits for the poll timer.
+ *
+ *  An events.since the upstream refuses (ok: false) is logged with the
+ *  upstream's error and detail, once until a page is accepted again.
  */
 #include "follow.h"
 
@@ -43,7 +48,9 @@ struct follow {
     int fetching;         /* an events.since is in flight */
     int catching_up;      /* a page or more behind: said in the log */
     int failed;           /* an apply failed: the delivery rolls back */
+    int refused;          /* the last events.since was refused: logged */
     uint64_t fetch_sent;  /* uv_now when it was sent */
+    uint64_t fetch_after; /* what it asked for: the events after this */
     char detail[256];
     metric_t *lag, *applied, *skipped;
 };
@@ -70,6 +77,7 @@ static void s_fetch(follow_t *self, uint64_t after)
     if (bus_send(self->dealer, frames, 2) == 0) {
         self->fetching = 1;
         self->fetch_sent = uv_now(self->timer.loop);
+        self->fetch_after = after;
     }
 }
 
@@ -184,6 +192,37 @@ static void s_on_sub_batch(bus_socket_t *s, void *arg)
 
 /* -- events.since: the log ------------------------------------------------- */
 
+/* The seq of the event map E, or 0 when it has none. */
+static uint64_t s_seq_of(follow_t *self, const msgpack_object *e)
+{
+    field_map_t m;
+    uint64_t seq;
+    if (e->type != MSGPACK_OBJECT_MAP)
+        return 0;
+    field_root(&m, e, self->detail, sizeof self->detail);
+    if (field_uint(&m, "seq", FIELD_REQUIRED, 1, UINT64_MAX, &seq) < 0)
+        return 0;
+    return seq;
+}
+
+/* Logs an events.since the upstream refused, with its error and detail:
+ * at warn the first time, then at debug until a page is accepted. */
+static void s_refused(follow_t *self, const field_map_t *root)
+{
+    field_str_t error = {"(none)", 6}, detail = {"", 0};
+    (void)field_str(root, "error", FIELD_OPTIONAL, 64, &error);
+    (void)field_str(root, "detail", FIELD_OPTIONAL, 1024, &detail);
+    if (self->refused)
+        log_debug("follow %s: events.since refused again: %.*s: %.*s",
+                  self->upstream, (int)error.len, error.ptr,
+                  (int)detail.len, detail.ptr);
+    else
+        log_warn("follow %s: events.since refused: %.*s: %.*s",
+                 self->upstream, (int)error.len, error.ptr, (int)detail.len,
+                 detail.ptr);
+    self->refused = 1;
+}
+
 static void s_on_page(bus_socket_t *s, zmq_msg_t *parts, size_t n,
                       int truncated, void *arg)
 {
@@ -204,30 +243,43 @@ static void s_on_page(bus_socket_t *s, zmq_msg_t *parts, size_t n,
     const msgpack_object *events;
     size_t count;
     uint64_t last = 0;
+    int ok = 1;
     self->detail[0] = '\0';
     field_root(&root, &reply, self->detail, sizeof self->detail);
+    if (field_bool(&root, "ok", FIELD_OPTIONAL, &ok) > 0 && !ok) {
+        s_refused(self, &root);
+        return;
+    }
     if (field_array(&root, "events", FIELD_REQUIRED, 100000, &events,
                     &count) < 0 ||
         field_uint(&root, "last_seq", FIELD_REQUIRED, 0, UINT64_MAX,
                    &last) < 0) {
-        log_warn("follow %s: events.since refused: %s", self->upstream,
+        log_warn("follow %s: bad events.since reply: %s", self->upstream,
                  self->detail);
         return;
     }
+    self->refused = 0;
     if (last > self->head)
         self->head = last;
-    if (count == 0 || s_begin(self) < 0)
+    if (count == 0)
+        return;
+    if (s_seq_of(self, &events[0]) != self->cursor + 1) {
+        /* Asked for from elsewhere (see above): ask again from the cursor
+         * now. Asked for from the cursor, the upstream's log has a hole
+         * here: the poll timer asks again. */
+        if (self->fetch_after != self->cursor)
+            s_fetch(self, self->cursor);
+        else
+            log_warn("follow %s: the page after %llu starts at %llu",
+                     self->upstream, (unsigned long long)self->cursor,
+                     (unsigned long long)s_seq_of(self, &events[0]));
+        return;
+    }
+    if (s_begin(self) < 0)
         return;
     /* A page from the cursor on, with more behind it: ask for the next
      * one now. */
-    uint64_t page_end = 0;
-    if (events[count - 1].type == MSGPACK_OBJECT_MAP) {
-        field_map_t e;
-        field_root(&e, &events[count - 1], self->detail,
-                   sizeof self->detail);
-        (void)field_uint(&e, "seq", FIELD_REQUIRED, 1, UINT64_MAX,
-                         &page_end);
-    }
+    uint64_t page_end = s_seq_of(self, &events[count - 1]);
     if (page_end == self->cursor + count && self->head > page_end)
         s_fetch(self, page_end);
     int rc = 0;
