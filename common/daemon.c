@@ -69,6 +69,13 @@ api_t *daemon_api(daemon_t *d)
     return d->api;
 }
 
+void daemon_publish_committed(void *daemon)
+{
+    daemon_t *d = daemon;
+    if (d && d->api)
+        api_publish_committed(d->api);
+}
+
 int daemon_upstream_curve(daemon_t *d, const char *upstream,
                           const bus_curve_t **out, char *err, size_t errlen)
 {

@@ -51,6 +51,11 @@ bus_t *daemon_bus(daemon_t *d);
 metrics_t *daemon_metrics(daemon_t *d);
 /* The api, from the first loop turn on (NULL during start). */
 api_t *daemon_api(daemon_t *d);
+/* Publishes the events of the store's last commit on DAEMON's api (a
+ * daemon_t; NULL, or no api yet: nothing). For writers outside a request
+ * turn, after their own store_commit; fits a follower's committed hook
+ * (follow_opts_t) as it is. */
+void daemon_publish_committed(void *daemon);
 /* The CURVE options for following the daemon UPSTREAM into *OUT: NULL
  * without CURVE. Returns 0, or -1 with a reason in ERR. */
 int daemon_upstream_curve(daemon_t *d, const char *upstream,

@@ -124,7 +124,7 @@ static void s_end(follow_t *self)
     if (self->applied)
         metric_add(self->applied, (double)n);
     if (self->opts.committed)
-        self->opts.committed(self->opts.ctx);
+        self->opts.committed(self->opts.committed_ctx);
 }
 
 /* Applies the event map OBJ when it is the next one. Returns 1 when it was
@@ -333,6 +333,8 @@ follow_t *follow_new(uv_loop_t *loop, bus_t *bus, store_t *store,
     self->store = store;
     self->opts = *opts;
     self->opts.curve = NULL; /* used only here, while connecting */
+    if (!self->opts.committed_ctx)
+        self->opts.committed_ctx = opts->ctx;
     snprintf(self->upstream, sizeof self->upstream, "%s", opts->upstream);
     pack_init(&self->request);
     uv_timer_init(loop, &self->timer);

@@ -54,9 +54,12 @@ typedef struct {
      * whole delivery is rolled back and tried again later, so a partly
      * applied event leaves nothing behind. */
     int (*apply)(void *ctx, const follow_event_t *e);
-    /* After each commit that applied events (may be NULL). */
+    /* After each commit that applied events, with COMMITTED_CTX (CTX when
+     * NULL); may be NULL. daemon_publish_committed with the daemon
+     * publishes what the effects logged. */
     void (*committed)(void *ctx);
     void *ctx;
+    void *committed_ctx;
 } follow_opts_t;
 
 /* Connects to the upstream and starts following from the stored offset.

@@ -52,8 +52,7 @@ static int s_escalate(dispatch_t *dp, const int64_t *ids, size_t n,
         }
     if (store_commit(dp->store) < 0)
         return -1;
-    if (dp->daemon && daemon_api(dp->daemon))
-        api_publish_committed(daemon_api(dp->daemon));
+    daemon_publish_committed(dp->daemon);
     return 0;
 }
 

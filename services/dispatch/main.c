@@ -77,13 +77,6 @@ int dispatch_apply(void *ctx, const follow_event_t *e)
     return 0;
 }
 
-static void s_committed(void *ctx)
-{
-    dispatch_t *dp = ctx;
-    if (daemon_api(dp->daemon))
-        api_publish_committed(daemon_api(dp->daemon));
-}
-
 static void s_stop(void *ctx);
 
 /* The metrics of open tasks by grid and state, from the store's counters
@@ -151,8 +144,9 @@ static void *s_start(daemon_t *d, char *err, size_t errlen)
                         .api_endpoint = cfg->intake.api,
                         .events_endpoint = cfg->intake.events,
                         .apply = dispatch_apply,
-                        .committed = s_committed,
-                        .ctx = dp};
+                        .committed = daemon_publish_committed,
+                        .ctx = dp,
+                        .committed_ctx = d};
     dp->intake = follow_new(daemon_loop(d), daemon_bus(d), dp->store,
                             daemon_metrics(d), &fo, err, errlen);
     if (!dp->intake) {

@@ -43,13 +43,6 @@ const api_route_t intake_routes[] = {
 
 static void s_stop(void *ctx);
 
-static void s_committed(void *ctx)
-{
-    intake_t *in = ctx;
-    if (daemon_api(in->daemon))
-        api_publish_committed(daemon_api(in->daemon));
-}
-
 static void *s_start(daemon_t *d, char *err, size_t errlen)
 {
     intake_t *in = calloc(1, sizeof *in);
@@ -78,8 +71,9 @@ static void *s_start(daemon_t *d, char *err, size_t errlen)
                         .api_endpoint = cfg->dispatch.api,
                         .events_endpoint = cfg->dispatch.events,
                         .apply = progress_apply,
-                        .committed = s_committed,
-                        .ctx = in};
+                        .committed = daemon_publish_committed,
+                        .ctx = in,
+                        .committed_ctx = d};
     in->dispatch = follow_new(daemon_loop(d), daemon_bus(d), in->store,
                               daemon_metrics(d), &fo, err, errlen);
     if (!in->dispatch) {

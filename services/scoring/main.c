@@ -48,13 +48,6 @@ const api_route_t scoring_routes[] = {
     {NULL, NULL, 0, 0},
 };
 
-static void s_committed(void *ctx)
-{
-    scoring_t *sc = ctx;
-    if (daemon_api(sc->daemon))
-        api_publish_committed(daemon_api(sc->daemon));
-}
-
 static void s_stop(void *ctx)
 {
     scoring_t *sc = ctx;
@@ -102,8 +95,9 @@ static void *s_start(daemon_t *d, char *err, size_t errlen)
                         .api_endpoint = cfg->dispatch.api,
                         .events_endpoint = cfg->dispatch.events,
                         .apply = award_apply,
-                        .committed = s_committed,
-                        .ctx = sc};
+                        .committed = daemon_publish_committed,
+                        .ctx = sc,
+                        .committed_ctx = d};
     sc->dispatch = follow_new(daemon_loop(d), daemon_bus(d), sc->store,
                               daemon_metrics(d), &fo, err, errlen);
     if (!sc->dispatch) {
