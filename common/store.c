@@ -57,6 +57,8 @@ struct store {
         *idem_get, *idem_put, *offset_get, *offset_set, *count_add, *counts;
     uint64_t last_seq;      /* last seq appended */
     uint64_t seq_at_begin;  /* restored when the transaction rolls back */
+    int64_t checkpointed;   /* total changes when the last checkpoint
+                               copied the whole WAL; -1: none yet */
     /* Events of the open (then last committed) transaction: where their
      * type and data sit in the arena, which may move while it grows. */
     struct s_pending {
@@ -208,6 +210,7 @@ store_t *store_open(const store_opts_t *opts, char *err, size_t errlen)
         return NULL;
     }
     self->source = opts->source;
+    self->checkpointed = -1;
     /* One connection per process, used by one thread: SQLite need not
      * count memory (a global mutex per malloc) before it first runs. */
     static int configured;
@@ -428,10 +431,21 @@ int store_in_transaction(const store_t *self)
 void store_checkpoint(store_t *self)
 {
     assert(self->state == S_IDLE);
+    /* Any row written since, events or not (a follower's effects), may
+     * have grown the WAL. */
+    int64_t changes = sqlite3_total_changes64(self->db);
+    if (changes == self->checkpointed)
+        return;
+    int nlog = 0, ncopied = 0;
     int rc = sqlite3_wal_checkpoint_v2(self->db, NULL,
-                                       SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+                                       SQLITE_CHECKPOINT_PASSIVE, &nlog,
+                                       &ncopied);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
         log_warn("store: checkpoint: %s", sqlite3_errmsg(self->db));
+    /* A reader may have held frames back: then the next call tries
+     * again. */
+    if (rc == SQLITE_OK && ncopied == nlog)
+        self->checkpointed = changes;
 }
 
 /* -- the event log --------------------------------------------------------- */

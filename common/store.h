@@ -108,7 +108,9 @@ int store_dirty(const store_t *self, const store_mark_t *mark);
 /* True while a transaction is open, or lost and not yet rolled back. */
 int store_in_transaction(const store_t *self);
 
-/* Runs a passive WAL checkpoint (outside any transaction). */
+/* Runs a passive WAL checkpoint (outside any transaction), unless no row
+ * was written since the last one that copied the whole WAL: cheap then,
+ * so a timer may call it on every tick. */
 void store_checkpoint(store_t *self);
 
 /* -- the event log --------------------------------------------------------- */
