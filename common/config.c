@@ -80,26 +80,34 @@ static int s_split(const char *list, char (*out)[64], size_t max)
     return (int)n;
 }
 
+const char *config_env_dir(const char *name, char *out, size_t size)
+{
+    const char *list = getenv(name);
+    size_t len = list ? strcspn(list, ":") : 0;
+    if (!len)
+        return NULL;
+    snprintf(out, size, "%.*s", (int)len, list);
+    return out;
+}
+
 config_t *config_new(void)
 {
     config_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
-    const char *state = getenv("STATE_DIRECTORY");
-    char dir[512];
-    /* systemd may list several directories, colon-separated. */
-    snprintf(dir, sizeof dir, "%s", state && *state ? state : "./var");
-    dir[strcspn(dir, ":")] = '\0';
+    char dir[512], conf[512];
+    if (!config_env_dir("STATE_DIRECTORY", dir, sizeof dir))
+        snprintf(dir, sizeof dir, "./var");
     s_daemon_defaults(&self->intake, "intake", 7100, dir);
     s_daemon_defaults(&self->dispatch, "dispatch", 7200, dir);
     s_daemon_defaults(&self->scoring, "scoring", 7300, dir);
     snprintf(self->timezone, sizeof self->timezone, "Asia/Shanghai");
     /* Keys live with the configuration (under systemd, its
      * ConfigurationDirectory), else beside the stores. */
-    const char *conf = getenv("CONFIGURATION_DIRECTORY");
     snprintf(self->keys, sizeof self->keys, "%.480s/keys",
-             conf && *conf ? conf : dir);
-    self->keys[strcspn(self->keys, ":")] = '\0';
+             config_env_dir("CONFIGURATION_DIRECTORY", conf, sizeof conf)
+                 ? conf
+                 : dir);
     snprintf(self->client_key, sizeof self->client_key, "%.480s/admin.key",
              self->keys);
     self->limits = frame_limits_default();

@@ -90,9 +90,17 @@ typedef struct {
 } config_t;
 
 /* Creates a config holding the built-in defaults. The state dir of the
- * default db paths is $STATE_DIRECTORY when set, else ./var. Returns NULL
- * when out of memory. */
+ * default db paths is $STATE_DIRECTORY when set, else ./var; the keys
+ * directory is $CONFIGURATION_DIRECTORY/keys, else the state dir's keys
+ * (the first directory of each, see config_env_dir). Returns NULL when
+ * out of memory. */
 config_t *config_new(void);
+
+/* The first directory of the environment variable NAME, which systemd may
+ * set to several separated by ':' (STATE_DIRECTORY,
+ * CONFIGURATION_DIRECTORY), copied into OUT (SIZE bytes, the caller's).
+ * Returns OUT, or NULL when NAME is unset or its first entry empty. */
+const char *config_env_dir(const char *name, char *out, size_t size);
 
 /* Destroys *SELF_P (NULL is fine) and sets it to NULL. */
 void config_destroy(config_t **self_p);

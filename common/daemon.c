@@ -147,9 +147,9 @@ static int s_args(daemon_t *d, int argc, char **argv)
                 d->spec->name, argv[optind]);
         return -2;
     }
-    char path[1024], err[512];
-    const char *confdir = getenv("CONFIGURATION_DIRECTORY");
-    if (!file && confdir && *confdir) {
+    char path[1024], confdir[512], err[512];
+    if (!file && config_env_dir("CONFIGURATION_DIRECTORY", confdir,
+                                sizeof confdir)) {
         snprintf(path, sizeof path, "%s/juli.ini", confdir);
         file = path;
     }
