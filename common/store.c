@@ -160,7 +160,11 @@ fail:
 
 sqlite3_stmt *store_prepare(store_t *self, const char *sql)
 {
-    assert(self->nstmts < STORE_MAX_STMTS);
+    if (self->nstmts == STORE_MAX_STMTS) {
+        log_error("store: cannot prepare \"%.60s\": over %d statements",
+                  sql, STORE_MAX_STMTS);
+        return NULL;
+    }
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v3(self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
                            NULL) != SQLITE_OK) {

@@ -58,8 +58,8 @@ store_t *store_open(const store_opts_t *opts, char *err, size_t errlen);
 void store_close(store_t **self_p);
 
 /* Prepares SQL once for the store's lifetime (finalized on close). Returns
- * NULL, logging why, when SQL does not compile: a programmer error that
- * start-up reports. */
+ * NULL, logging why, when SQL does not compile or the store already holds
+ * its most statements (96): a programmer error that start-up reports. */
 sqlite3_stmt *store_prepare(store_t *self, const char *sql);
 
 /* Steps STMT: 1 for a row, 0 when done (STMT is then reset), -1 on error

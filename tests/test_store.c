@@ -616,6 +616,27 @@ static void test_failed_commit_forgets_everything(void **state)
     assert_int_equal(s_file_int(fx, "SELECT max(seq) FROM events"), 2);
 }
 
+/* -- statements ------------------------------------------------------------ */
+
+static void test_prepare_refused_past_the_table(void **state)
+{
+    fx_t *fx = *state;
+    store_t *st = s_open(fx);
+    /* The store's own statements took some room of the table already. */
+    int n = 0;
+    while (n < 200 && store_prepare(st, "SELECT 1"))
+        n++;
+    assert_true(n > 0);
+    assert_true(n < 96);
+    assert_null(store_prepare(st, "SELECT 2"));
+    /* The store goes on with the statements it has. */
+    assert_int_equal(store_begin(st), 0);
+    assert_int_equal(s_append(st, "e", 1, 1), 1);
+    assert_int_equal(store_commit(st), 0);
+    seen_t seen = {0};
+    assert_int_equal(store_events_since(st, 0, 10, s_on_event, &seen), 1);
+}
+
 /* -- reading columns ------------------------------------------------------- */
 
 static void test_column_copy_cuts_between_characters(void **state)
@@ -1082,6 +1103,7 @@ int main(void)
         T(test_events_survive_reopen),
         T(test_uncommitted_events_lost_on_close),
         T(test_failed_commit_forgets_everything),
+        T(test_prepare_refused_past_the_table),
         T(test_column_copy_cuts_between_characters),
         T(test_lost_transaction_until_rollback),
         T(test_lost_transaction_fails_to_commit),
