@@ -78,13 +78,13 @@ static int s_read_lines(const char *path, char lines[2][41], int want,
         /* '#' is a Z85 digit too: a comment is a '#' line that is no key. */
         if (!buf[0] || (buf[0] == '#' && !s_key_ok(buf)))
             continue;
-        snprintf(lines[n], 41, "%.40s", buf);
-        if (!s_key_ok(lines[n])) {
+        /* Exactly 40 characters: a longer token is no key, not one cut. */
+        if (!s_key_ok(buf)) {
             fclose(f);
             snprintf(err, errlen, "%s: not a Z85 CURVE key", path);
             return -1;
         }
-        n++;
+        memcpy(lines[n++], buf, 41);
     }
     fclose(f);
     if (n < want) {
