@@ -38,13 +38,12 @@ typedef struct {
     size_t routing_off, routing_len;
     int delimiter; /* the request came with an empty delimiter frame */
     size_t reply_off, reply_len;
-    int provisional;          /* stands on the turn's open transaction: a
-                                 write, or a query that may have read its
-                                 writes; unavailable if the commit fails */
-    int undone;               /* provisional, and the turn rolled back */
-    char id[API_MAX_ID];      /* for the unavailable reply */
+    int provisional;     /* stands on the turn's open transaction: a
+                            write, or a query that may have read its
+                            writes; unavailable if the commit fails */
+    int undone;          /* provisional, and the turn rolled back */
+    char id[API_MAX_ID]; /* for the unavailable reply */
     size_t id_len;
-    const api_route_t *route; /* NULL for an unknown type */
 } s_outgoing_t;
 
 struct api {
@@ -76,11 +75,6 @@ static const double s_commit_bounds[] = {0.0005, 0.001, 0.0025, 0.005,
                                          0.01,   0.025, 0.05,   0.1,
                                          0.25,   0.5,   1,      2.5};
 static const double s_batch_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256};
-
-const char *api_status_name(api_status_t status)
-{
-    return s_status_names[status];
-}
 
 store_t *api_store(api_t *self)
 {
@@ -159,8 +153,7 @@ static void s_pack_reply(api_t *self, api_status_t st, field_str_t id,
 
 /* Queues self->reply for the peer in PARTS. */
 static void s_queue(api_t *self, const zmq_msg_t *routing, int delimiter,
-                    const api_route_t *route, field_str_t id,
-                    int provisional)
+                    field_str_t id, int provisional)
 {
     if (self->nout == self->capout) {
         size_t cap = self->capout ? self->capout * 2 : BUS_BATCH;
@@ -184,7 +177,6 @@ static void s_queue(api_t *self, const zmq_msg_t *routing, int delimiter,
                           o->reply_len);
     o->provisional = provisional;
     o->undone = 0;
-    o->route = route;
     o->id_len = id.ptr ? id.len : 0;
     if (id.ptr)
         memcpy(o->id, id.ptr, id.len);
@@ -254,6 +246,7 @@ static const api_route_t s_builtin[] = {
      ROLE_SERVICE | ROLE_STAFF | ROLE_ADMIN},
     {NULL, NULL, 0, 0},
 };
+#define S_NBUILTIN (sizeof s_builtin / sizeof s_builtin[0] - 1)
 
 /* Counts N requests of ROUTE (NULL: an unknown type) answered ST. */
 static void s_count(api_t *self, const api_route_t *route, api_status_t st,
@@ -262,10 +255,10 @@ static void s_count(api_t *self, const api_route_t *route, api_status_t st,
     if (!self->metrics)
         return;
     size_t i = API_MAX_ROUTES; /* unknown */
-    if (route && route >= s_builtin && route < s_builtin + 2)
+    if (route && route >= s_builtin && route < s_builtin + S_NBUILTIN)
         i = (size_t)(route - s_builtin);
     else if (route)
-        i = 2 + (size_t)(route - self->opts.routes);
+        i = S_NBUILTIN + (size_t)(route - self->opts.routes);
     metric_t **m = &self->counted[i][st];
     if (!*m) {
         char labels[160];
@@ -432,11 +425,11 @@ static void s_roles(const char *role, api_req_t *req)
 }
 
 /* Runs one request frame: afterwards the whole reply is in self->reply.
- * Returns the status; *ROUTE is the route found (NULL if none),
- * *PROVISIONAL set for a reply that waits for the commit (s_handle). */
+ * Returns the status; *ID is the request's id for the reply, *PROVISIONAL
+ * set for a reply that waits for the commit (s_handle). */
 static api_status_t s_run(api_t *self, const void *bytes, size_t size,
-                          const char *role, const api_route_t **route,
-                          field_str_t *id, int *provisional)
+                          const char *role, field_str_t *id,
+                          int *provisional)
 {
     api_req_t req = {.api = self,
                      .now = clock_now_ms(),
@@ -446,7 +439,7 @@ static api_status_t s_run(api_t *self, const void *bytes, size_t size,
     s_roles(role, &req);
     self->detail[0] = '\0';
     pack_reset(&self->fields);
-    *route = NULL;
+    const api_route_t *route = NULL;
     *provisional = 0;
     int packed = 0; /* the reply is in self->reply already */
     api_status_t st;
@@ -458,11 +451,11 @@ static api_status_t s_run(api_t *self, const void *bytes, size_t size,
                           sizeof self->detail) < 0)
         st = API_MALFORMED;
     else
-        st = s_handle(self, &root, route, &req, provisional, &packed);
+        st = s_handle(self, &root, &route, &req, provisional, &packed);
     if (!packed)
         s_pack_reply(self, st, req.id, &req, self->detail);
     *id = req.id;
-    s_count(self, *route, st, 1);
+    s_count(self, route, st, 1);
     return st;
 }
 
@@ -479,12 +472,11 @@ static void s_on_request(bus_socket_t *s, zmq_msg_t *parts, size_t n,
         return;
     }
     zmq_msg_t *payload = &parts[n - 1];
-    const api_route_t *route;
     field_str_t id;
     int provisional;
     s_run(self, zmq_msg_data(payload), zmq_msg_size(payload),
-          bus_peer_role(payload), &route, &id, &provisional);
-    s_queue(self, &parts[0], delimiter, route, id, provisional);
+          bus_peer_role(payload), &id, &provisional);
+    s_queue(self, &parts[0], delimiter, id, provisional);
 }
 
 /* Ends a turn: commits its transaction, if it opened one. Returns 1 when
@@ -530,10 +522,9 @@ void api_call(api_t *self, const void *frame, size_t len, int roles,
     for (int i = 0; i < 5; i++)
         if (roles == 1 << i)
             role = names[i];
-    const api_route_t *route;
     field_str_t id;
     int provisional;
-    s_run(self, frame, len, roles == ROLE_ANY ? NULL : role, &route, &id,
+    s_run(self, frame, len, roles == ROLE_ANY ? NULL : role, &id,
           &provisional);
     int committed = s_end_turn(self);
     pack_reset(reply);
@@ -618,6 +609,17 @@ api_t *api_new(uv_loop_t *loop, bus_t *bus, store_t *store,
                metrics_t *metrics, const api_opts_t *opts, char *err,
                size_t errlen)
 {
+    /* Each route has its row of request counters. */
+    size_t nroutes = 0;
+    while (opts->routes[nroutes].type)
+        nroutes++;
+    if (S_NBUILTIN + nroutes > API_MAX_ROUTES) {
+        snprintf(err, errlen,
+                 "%s: %zu routes, over the api's %zu (with its %zu own)",
+                 opts->service, nroutes, (size_t)API_MAX_ROUTES - S_NBUILTIN,
+                 S_NBUILTIN);
+        return NULL;
+    }
     api_t *self = calloc(1, sizeof *self);
     if (!self) {
         snprintf(err, errlen, "out of memory");

@@ -108,8 +108,9 @@ typedef struct {
 
 /* Binds the api and events endpoints. Without CURVE, an endpoint that is
  * not loopback, ipc or inproc is refused. Returns NULL with a one-line
- * reason in ERR (endpoint taken, bad address, open without CURVE). A NULL
- * BUS makes an api without sockets, for api_call (tests, fuzzing). */
+ * reason in ERR (endpoint taken, bad address, open without CURVE, more
+ * routes than the api counts requests for: 62). A NULL BUS makes an api
+ * without sockets, for api_call (tests, fuzzing). */
 api_t *api_new(uv_loop_t *loop, bus_t *bus, store_t *store,
                metrics_t *metrics, const api_opts_t *opts, char *err,
                size_t errlen);
@@ -157,8 +158,5 @@ void api_on_commit(api_req_t *req, void (*fn)(void *ctx), void *ctx);
 
 /* The store, for handlers. */
 store_t *api_store(api_t *self);
-
-/* The wire name of STATUS ("invalid"). */
-const char *api_status_name(api_status_t status);
 
 #endif

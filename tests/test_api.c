@@ -312,6 +312,39 @@ static void test_errors_in_the_protocols_order(void **state)
     s_expect_store(fx, "K ", 1);
 }
 
+static void test_too_many_routes_refused(void **state)
+{
+    fx_t *fx = *state;
+    /* The service's routes with the api's two own fill its 64 rows of
+     * request counters, and not one more. */
+    static api_route_t routes[64];
+    static char names[64][16];
+    char err[256];
+    for (size_t n = 62; n <= 63; n++) {
+        for (size_t i = 0; i < n; i++) {
+            snprintf(names[i], sizeof names[i], "thing.%zu", i);
+            routes[i] = (api_route_t){names[i], s_add, API_WRITE, ROLE_ANY};
+        }
+        routes[n] = (api_route_t){NULL, NULL, 0, 0};
+        api_opts_t ao = {.service = "test",
+                         .version = "0",
+                         .limits = frame_limits_default(),
+                         .routes = routes,
+                         .ctx = fx->store};
+        err[0] = '\0';
+        api_t *api =
+            api_new(&fx->loop, NULL, fx->store, NULL, &ao, err, sizeof err);
+        if (n == 62) {
+            assert_non_null(api);
+        } else {
+            assert_null(api);
+            assert_string_equal(err, "test: 63 routes, over the api's 62 (with "
+                                     "its 2 own)");
+        }
+        api_destroy(&api);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +355,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_queries_fall_with_the_turn_they_read, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_errors_in_the_protocols_order,
+                                        s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_too_many_routes_refused,
                                         s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
