@@ -342,15 +342,19 @@ void h_json(pack_t *p, const char *json)
         fail_msg("json: %s", err);
 }
 
-const msgpack_object *h_call(client_t *c, const char *fmt, ...)
+/* The request FMT formats, for a message if it goes wrong (free it). */
+static char *s_request_text(const char *fmt, va_list ap)
 {
-    static msgpack_object reply;
     char *text;
-    va_list ap;
-    va_start(ap, fmt);
     if (vasprintf(&text, fmt, ap) < 0)
         fail_msg("out of memory");
-    va_end(ap);
+    return text;
+}
+
+/* Sends TEXT and returns the reply (static: valid until the next call). */
+static const msgpack_object *s_call(client_t *c, const char *text)
+{
+    static msgpack_object reply;
     pack_t p;
     pack_init(&p);
     h_json(&p, text);
@@ -360,21 +364,29 @@ const msgpack_object *h_call(client_t *c, const char *fmt, ...)
     pack_free(&p);
     if (rc < 0)
         fail_msg("no reply to %.200s: %s", text, err);
-    free(text);
     return &reply;
+}
+
+const msgpack_object *h_call(client_t *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = s_request_text(fmt, ap);
+    va_end(ap);
+    const msgpack_object *r = s_call(c, text);
+    free(text);
+    return r;
 }
 
 const msgpack_object *h_call_found(client_t *c, const char *fmt, ...)
 {
-    char *text;
     va_list ap;
     va_start(ap, fmt);
-    if (vasprintf(&text, fmt, ap) < 0)
-        fail_msg("out of memory");
+    char *text = s_request_text(fmt, ap);
     va_end(ap);
     int64_t deadline = s_now_ms() + 10000;
     for (;;) {
-        const msgpack_object *r = h_call(c, "%s", text);
+        const msgpack_object *r = s_call(c, text);
         if (h_ok(r) || strcmp(h_str(r, "error"), "not_found") != 0) {
             free(text);
             return r;
